@@ -1,0 +1,167 @@
+#include "compiler/diagnostics/diagnostics.h"
+
+#include <algorithm>
+
+#include <nlohmann/json.hpp>
+
+namespace seg {
+
+const std::vector<DiagInfo>& allDiagnostics() {
+  static const std::vector<DiagInfo> kInfos = {
+#define DIAG(Name, Code, Sev, Format) \
+  DiagInfo{DiagId::Name, Code, Severity::Sev, Format, #Name},
+#include "compiler/diagnostics/diagnostic_kinds.def"
+  };
+  return kInfos;
+}
+
+const DiagInfo& diagInfo(DiagId id) { return allDiagnostics()[static_cast<std::size_t>(id)]; }
+
+std::string_view severityName(Severity severity) {
+  switch (severity) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Note: return "note";
+  }
+  return "error";
+}
+
+Diagnostic& DiagnosticEngine::push(Diagnostic diagnostic) {
+  if (diagnostic.severity == Severity::Error) {
+    if (limitReached()) {
+      discarded_ = std::move(diagnostic);
+      return discarded_;
+    }
+    ++errors_;
+  } else if (diagnostic.severity == Severity::Warning) {
+    ++warnings_;
+  }
+  diagnostics_.push_back(std::move(diagnostic));
+  return diagnostics_.back();
+}
+
+void DiagnosticEngine::sortByPosition() {
+  std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     if (a.range.file != b.range.file) return a.range.file < b.range.file;
+                     return a.range.begin < b.range.begin;
+                   });
+}
+
+namespace {
+
+struct Style {
+  bool color;
+  std::string paint(std::string_view text, std::string_view code) const {
+    if (!color) return std::string(text);
+    return fmt::format("\x1b[{}m{}\x1b[0m", code, text);
+  }
+};
+
+std::string_view severityColor(Severity severity) {
+  switch (severity) {
+    case Severity::Error: return "1;31";
+    case Severity::Warning: return "1;33";
+    case Severity::Note: return "1;36";
+  }
+  return "1";
+}
+
+std::string location(const SourceRange& range, const SourceManager& sources) {
+  if (range.file == kNoFile) return "<unknown>";
+  const std::string& path = sources.file(range.file).path();
+  if (!range.valid()) return path;
+  return fmt::format("{}:{}:{}", path, range.begin.line, range.begin.column);
+}
+
+// The source line (tabs shown as spaces so the caret lines up) and the caret
+// line beneath it, each prefixed by a gutter.
+std::string snippet(const SourceRange& range, const SourceManager& sources, const Style& style,
+                    Severity severity) {
+  if (!range.valid()) return {};
+  const SourceFile& file = sources.file(range.file);
+  std::string text(file.line(range.begin.line));
+  std::replace(text.begin(), text.end(), '\t', ' ');
+  const std::string number = std::to_string(range.begin.line);
+  const std::string gutter(number.size() + 2, ' ');
+
+  const std::size_t beginByte = utf8::byteOffsetOfColumn(text, range.begin.column);
+  std::size_t endByte = text.size();
+  if (range.end.line == range.begin.line && range.end.column > range.begin.column) {
+    endByte = utf8::byteOffsetOfColumn(text, range.end.column);
+  }
+  const int pad = utf8::displayWidth(std::string_view(text).substr(0, beginByte));
+  int width = utf8::displayWidth(std::string_view(text).substr(beginByte, endByte - beginByte));
+  if (range.end.line == range.begin.line && range.end.column <= range.begin.column) width = 1;
+  width = std::max(width, 1);
+
+  std::string caret(static_cast<std::size_t>(width), '~');
+  caret[0] = '^';
+  std::string out;
+  out += fmt::format(" {} | {}\n", number, text);
+  out += fmt::format("{}| {}{}\n", gutter, std::string(static_cast<std::size_t>(pad), ' '),
+                     style.paint(caret, severityColor(severity)));
+  return out;
+}
+
+}  // namespace
+
+std::string renderText(const Diagnostic& diagnostic, const SourceManager& sources,
+                       const RenderOptions& options) {
+  const Style style{options.color};
+  const DiagInfo& info = diagInfo(diagnostic.id);
+  std::string out = fmt::format(
+      "{}: {}: {}\n", style.paint(location(diagnostic.range, sources), "1"),
+      style.paint(fmt::format("{}[{}]", severityName(diagnostic.severity), info.code),
+                  severityColor(diagnostic.severity)),
+      style.paint(diagnostic.message, "1"));
+  out += snippet(diagnostic.range, sources, style, diagnostic.severity);
+  const std::size_t gutterWidth =
+      diagnostic.range.valid() ? std::to_string(diagnostic.range.begin.line).size() + 2 : 1;
+  for (const std::string& help : diagnostic.help) {
+    out += fmt::format("{}= {}: {}\n", std::string(gutterWidth, ' '),
+                       style.paint("help", "1;36"), help);
+  }
+  for (const DiagNote& note : diagnostic.notes) {
+    out += fmt::format("{}: {}: {}\n", style.paint(location(note.range, sources), "1"),
+                       style.paint("note", severityColor(Severity::Note)), note.message);
+    out += snippet(note.range, sources, style, Severity::Note);
+  }
+  return out;
+}
+
+namespace {
+
+nlohmann::json rangeJson(const SourceRange& range) {
+  return {{"start", {{"line", range.begin.line}, {"column", range.begin.column}}},
+          {"end", {{"line", range.end.line}, {"column", range.end.column}}}};
+}
+
+std::string filePath(const SourceRange& range, const SourceManager& sources) {
+  return range.file == kNoFile ? std::string() : sources.file(range.file).path();
+}
+
+}  // namespace
+
+std::string renderJson(const Diagnostic& diagnostic, const SourceManager& sources) {
+  const DiagInfo& info = diagInfo(diagnostic.id);
+  nlohmann::json notes = nlohmann::json::array();
+  for (const DiagNote& note : diagnostic.notes) {
+    notes.push_back({{"file", filePath(note.range, sources)},
+                     {"range", rangeJson(note.range)},
+                     {"message", note.message}});
+  }
+  const nlohmann::json object = {
+      {"id", info.code},
+      {"name", info.name},
+      {"severity", severityName(diagnostic.severity)},
+      {"file", filePath(diagnostic.range, sources)},
+      {"range", rangeJson(diagnostic.range)},
+      {"message", diagnostic.message},
+      {"hints", diagnostic.help},
+      {"notes", notes},
+  };
+  return object.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace seg

@@ -1,0 +1,111 @@
+// segc check: parse (and, as the compiler grows, analyse) programs and
+// report every problem at once.
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "compiler/ast/ast_dump.h"
+#include "compiler/driver/commands.h"
+#include "compiler/driver/output.h"
+#include "compiler/syntax/parser.h"
+
+namespace seg::driver {
+namespace {
+
+struct CheckOptions {
+  std::vector<std::string> files;
+  bool dumpAst = false;
+  std::string format = "text";
+  std::string color = "auto";
+  std::size_t errorLimit = 100;
+  bool quiet = false;
+  bool time = false;
+};
+
+// "12 segments, 9 messages, 1 campaign"
+std::string summarize(const ast::Program& program) {
+  std::map<ast::DeclKind, std::size_t> counts;
+  for (const ast::DeclPtr& d : program.decls) ++counts[d->kind];
+  const std::pair<ast::DeclKind, const char*> kinds[] = {
+      {ast::DeclKind::Segment, "segment"},   {ast::DeclKind::Message, "message"},
+      {ast::DeclKind::Richmenu, "rich menu"}, {ast::DeclKind::Scenario, "scenario"},
+      {ast::DeclKind::Rule, "rule"},         {ast::DeclKind::Campaign, "campaign"},
+      {ast::DeclKind::Test, "test"},
+  };
+  std::vector<std::string> parts;
+  for (const auto& [kind, noun] : kinds) {
+    const std::size_t n = counts[kind];
+    if (n > 0) parts.push_back(fmt::format("{} {}{}", n, noun, n == 1 ? "" : "s"));
+  }
+  if (parts.empty()) return "no declarations";
+  std::string out = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) out += ", " + parts[i];
+  return out;
+}
+
+ColorMode colorMode(const std::string& name) {
+  if (name == "always") return ColorMode::Always;
+  if (name == "never") return ColorMode::Never;
+  return ColorMode::Auto;
+}
+
+int runCheck(const CheckOptions& options) {
+  SourceManager sources;
+  DiagnosticEngine diags(options.errorLimit);
+  const bool json = options.format == "json";
+  std::vector<std::string> summaries;
+  for (const std::string& path : options.files) {
+    std::string error;
+    const auto file = sources.load(path, error);
+    if (!file) {
+      printToolError(fmt::format("cannot read `{}`: {}", path, error));
+      return kExitUsage;
+    }
+    syntax::ParseTimes times;
+    const ast::Program program = syntax::parseFile(sources, *file, diags, &times);
+    if (options.dumpAst) fmt::print("{}", ast::dump(program, sources));
+    if (options.time) {
+      fmt::print(stderr, "{}: {} tokens; lex {:.3f}s, parse {:.3f}s, build {:.3f}s\n", path, times.tokens,
+                 times.lexSeconds, times.parseSeconds, times.buildSeconds);
+    }
+    summaries.push_back(fmt::format("{}: {}", path, summarize(program)));
+  }
+
+  if (json) {
+    fmt::print("{{\"diagnostics\": {}, \"errors\": {}, \"warnings\": {}}}\n",
+               diagnosticsJson(diags, sources), diags.errorCount(), diags.warningCount());
+  } else {
+    printDiagnostics(diags, sources, {colorMode(options.color), DiagnosticFormat::Text});
+    if (diags.hasErrors()) {
+      fmt::print(stderr, "{} error{}{} found\n", diags.errorCount(), diags.errorCount() == 1 ? "" : "s",
+                 diags.warningCount() ? fmt::format(" and {} warning{}", diags.warningCount(),
+                                                    diags.warningCount() == 1 ? "" : "s")
+                                      : "");
+    } else if (!options.quiet && !options.dumpAst) {
+      for (const std::string& line : summaries) fmt::print("{}\n", line);
+    }
+  }
+  return diags.hasErrors() ? kExitErrors : kExitOk;
+}
+
+}  // namespace
+
+Command addCheckCommand(CLI::App& app) {
+  auto options = std::make_shared<CheckOptions>();
+  CLI::App* check = app.add_subcommand("check", "Check programs and report every error");
+  check->add_option("files", options->files, "Program files (.seg)")->required();
+  check->add_flag("--dump-ast", options->dumpAst, "Print the syntax tree");
+  check->add_option("--format", options->format, "Diagnostics format")
+      ->check(CLI::IsMember({"text", "json"}));
+  check->add_option("--color", options->color, "Colored diagnostics")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
+  check->add_option("--error-limit", options->errorLimit, "Stop after this many errors (0: no limit)");
+  check->add_flag("-q,--quiet", options->quiet, "Print nothing when the program is clean");
+  check->add_flag("--time", options->time, "Print how long each phase took");
+  return {check, [options] { return runCheck(*options); }};
+}
+
+}  // namespace seg::driver

@@ -1,0 +1,23 @@
+// The subcommands of segc. Each registers its options on the CLI app and
+// returns the process exit code when run.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace seg::driver {
+
+// Exit codes shared by every subcommand.
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitErrors = 1;  // the input has errors
+inline constexpr int kExitUsage = 2;   // bad usage or I/O failure
+
+struct Command {
+  CLI::App* app;             // the subcommand, to know whether it was chosen
+  std::function<int()> run;  // runs it; returns the exit code
+};
+
+Command addCheckCommand(CLI::App& app);
+
+}  // namespace seg::driver

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# seg set-up for Debian bookworm: installs what is missing, builds, then
+#   ./setup.sh demo    runs the demo on the bundled example
+#   ./setup.sh test    runs the whole test suite
+#   ./setup.sh build   only installs and builds
+set -euo pipefail
+cd "$(dirname "$0")"
+
+# Debian packages seg builds against (see docs/building.md for why each).
+PACKAGES=(
+  build-essential cmake pkg-config
+  antlr4 libantlr4-runtime-dev uuid-dev
+  llvm-16-dev zlib1g-dev libzstd-dev
+  libroaring-dev libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev
+  libre2-dev libssl-dev libhowardhinnant-date-dev libxxhash-dev
+  libsimdjson-dev libsqlite3-dev
+)
+
+install_missing() {
+  local missing=()
+  for package in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "setup: installing ${missing[*]}"
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    command -v sudo >/dev/null || { echo "setup: run as root or install sudo" >&2; exit 1; }
+    sudo="sudo"
+  fi
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+build() {
+  if [ ! -f build/CMakeCache.txt ]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build build -j"$(nproc)" 2>&1 | grep -v -E '^\[ *[0-9]+%\] (Building|Linking|Built|Generating)' || true
+  test -x build/bin/segc || { echo "setup: the build failed" >&2; exit 1; }
+}
+
+demo() {
+  local segc=build/bin/segc
+  echo "== seg demo: the rules of an online cosmetics shop (examples/shop/shop.seg)"
+  echo
+  echo "-- segc check: the program parses and every declaration is read"
+  $segc check examples/shop/shop.seg
+  echo
+  echo "-- segc check on a program with mistakes: every error at once, with its place"
+  $segc check --color never examples/mistakes/mistakes.seg 2>&1 || true
+}
+
+run_tests() {
+  ctest --test-dir build --output-on-failure -j"$(nproc)"
+}
+
+command="${1:-demo}"
+case "$command" in
+  demo|test|build) ;;
+  *) echo "usage: ./setup.sh [demo|test|build]" >&2; exit 2 ;;
+esac
+install_missing
+build
+case "$command" in
+  demo) demo ;;
+  test) run_tests ;;
+  build) ;;
+esac
