@@ -47,8 +47,10 @@ demo() {
   echo "-- segc check: the program parses and every declaration is read"
   $segc check examples/shop/shop.seg
   echo
-  echo "-- segc check on a program with mistakes: every error at once, with its place"
+  echo "-- segc check on programs with mistakes: every error at once, with its place and a hint"
   $segc check --color never examples/mistakes/mistakes.seg 2>&1 || true
+  echo
+  $segc check --color never examples/mistakes/rules.seg 2>&1 || true
 }
 
 run_tests() {

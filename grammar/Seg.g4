@@ -44,9 +44,12 @@ schemaMember
 fieldDecl : name ':' typeExpr ;
 
 typeExpr
-    : ENUM '(' name (',' name)* ','? ')'                       # enumType
+    : ENUM '(' enumValue (',' enumValue)* ','? ')'             # enumType
     | name                                                     # namedType
     ;
+
+// A value with an optional label accepted in its place: `jp_13 = "東京都"`.
+enumValue : name ('=' string)? ;
 
 // ---------------------------------------------------------------- segments
 

@@ -23,11 +23,17 @@ struct Name {
 
 // ------------------------------------------------------------------ types
 
+struct EnumValueDecl {
+  Name name;
+  std::string label;  // `jp_13 = "東京都"`: "" when none
+  SourceRange labelRange;
+};
+
 struct TypeExpr {
   enum class Kind : std::uint8_t { Named, Enum };
   Kind kind = Kind::Named;
-  Name name;                     // Named: `int`, `date`, ...
-  std::vector<Name> enumValues;  // Enum: in declaration (= rank) order
+  Name name;                              // Named: `int`, `date`, ...
+  std::vector<EnumValueDecl> enumValues;  // Enum: in declaration (= rank) order
   SourceRange range;
 };
 

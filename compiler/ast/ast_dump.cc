@@ -29,7 +29,9 @@ std::string typeText(const TypeExpr& type) {
   if (type.kind == TypeExpr::Kind::Named) return type.name.text;
   std::string out = "enum(";
   for (std::size_t i = 0; i < type.enumValues.size(); ++i) {
-    out += (i ? ", " : "") + type.enumValues[i].text;
+    if (i > 0) out += ", ";
+    out += type.enumValues[i].name.text;
+    if (!type.enumValues[i].label.empty()) out += " = " + quoted(type.enumValues[i].label);
   }
   return out + ")";
 }
@@ -217,6 +219,8 @@ class Dumper {
     expr(item.condition.get(), 3);
   }
 
+  friend std::string seg::ast::describe(const Expr& e);
+
   static std::string header(const Expr& e) {
     switch (e.kind) {
       case ExprKind::IntLit: return fmt::format("Int {}", static_cast<const IntLitExpr&>(e).value);
@@ -314,6 +318,8 @@ std::string dump(const Program& program, const SourceManager& sources) {
   for (const DeclPtr& d : program.decls) dumper.decl(*d, sources);
   return dumper.take();
 }
+
+std::string describe(const Expr& e) { return Dumper::header(e); }
 
 std::string dump(const Expr& e) {
   Dumper dumper;

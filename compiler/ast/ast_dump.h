@@ -10,5 +10,7 @@ namespace seg::ast {
 
 std::string dump(const Program& program, const SourceManager& sources);
 std::string dump(const Expr& expr);
+// One node's line in the dump, without children or range: `Binary >=`.
+std::string describe(const Expr& expr);
 
 }  // namespace seg::ast

@@ -61,7 +61,8 @@ std::string formatDateTime(std::int32_t days, std::int32_t secondsOfDay) {
 }
 
 std::string formatDuration(std::int64_t seconds) {
-  if (seconds != 0 && seconds % kSecondsPerDay == 0) return fmt::format("{}d", seconds / kSecondsPerDay);
+  // `24h` reads better than `1d` for a day-long window; `2d` than `48h`.
+  if (seconds >= 2 * kSecondsPerDay && seconds % kSecondsPerDay == 0) return fmt::format("{}d", seconds / kSecondsPerDay);
   if (seconds != 0 && seconds % 3600 == 0) return fmt::format("{}h", seconds / 3600);
   if (seconds != 0 && seconds % 60 == 0) return fmt::format("{}m", seconds / 60);
   return fmt::format("{}s", seconds);

@@ -26,7 +26,39 @@ std::string_view severityName(Severity severity) {
   return "error";
 }
 
+namespace {
+
+// Names and texts quoted in a message are shortened past 40 characters, so
+// a 10 MB identifier gives a one-line message.
+std::string shortenQuoted(const std::string& message) {
+  constexpr std::size_t kLongest = 40;
+  std::string out;
+  std::size_t pos = 0;
+  while (pos < message.size()) {
+    const std::size_t open = message.find('`', pos);
+    const std::size_t close = open == std::string::npos ? open : message.find('`', open + 1);
+    if (close == std::string::npos) {
+      out += message.substr(pos);
+      break;
+    }
+    out += message.substr(pos, open + 1 - pos);
+    const std::string_view quoted = std::string_view(message).substr(open + 1, close - open - 1);
+    if (utf8::countCodePoints(quoted) > kLongest) {
+      out += quoted.substr(0, utf8::byteOffsetOfColumn(quoted, kLongest - 2));
+      out += "…";
+    } else {
+      out += quoted;
+    }
+    out += '`';
+    pos = close + 1;
+  }
+  return out;
+}
+
+}  // namespace
+
 Diagnostic& DiagnosticEngine::push(Diagnostic diagnostic) {
+  if (diagnostic.message.size() > 200) diagnostic.message = shortenQuoted(diagnostic.message);
   if (diagnostic.severity == Severity::Error) {
     if (limitReached()) {
       discarded_ = std::move(diagnostic);
@@ -85,11 +117,33 @@ std::string snippet(const SourceRange& range, const SourceManager& sources, cons
   const std::string number = std::to_string(range.begin.line);
   const std::string gutter(number.size() + 2, ' ');
 
-  const std::size_t beginByte = utf8::byteOffsetOfColumn(text, range.begin.column);
-  std::size_t endByte = text.size();
-  if (range.end.line == range.begin.line && range.end.column > range.begin.column) {
-    endByte = utf8::byteOffsetOfColumn(text, range.end.column);
+  std::uint32_t beginColumn = range.begin.column;
+  std::uint32_t endColumn = range.end.line == range.begin.line ? range.end.column : 0;
+  // Very long lines are shown as a window around the caret: about 40
+  // terminal columns before it and 80 after.
+  if (utf8::displayWidth(text) > 160) {
+    const auto widthOfColumn = [&](std::uint32_t column) {
+      const std::size_t at = utf8::byteOffsetOfColumn(text, column);
+      const std::size_t next = utf8::byteOffsetOfColumn(text, column + 1);
+      return utf8::displayWidth(std::string_view(text).substr(at, next - at));
+    };
+    const auto length = static_cast<std::uint32_t>(utf8::countCodePoints(text));
+    std::uint32_t first = std::min(beginColumn, length + 1);
+    for (int width = 0; first > 1 && width + widthOfColumn(first - 1) <= 40;) width += widthOfColumn(--first);
+    std::uint32_t last = std::min(beginColumn, length + 1);
+    for (int width = 0; last <= length && width + widthOfColumn(last) <= 80;) width += widthOfColumn(last++);
+    const std::size_t from = utf8::byteOffsetOfColumn(text, first);
+    const std::size_t to = utf8::byteOffsetOfColumn(text, last);
+    std::string window = (first > 1 ? "…" : "") + text.substr(from, to - from) + (last <= length ? "…" : "");
+    const std::uint32_t shift = first - 1 - (first > 1 ? 1 : 0);
+    beginColumn -= shift;
+    if (endColumn != 0) endColumn = std::min(endColumn, last) - shift;
+    text = std::move(window);
   }
+
+  const std::size_t beginByte = utf8::byteOffsetOfColumn(text, beginColumn);
+  std::size_t endByte = text.size();
+  if (endColumn != 0 && endColumn > beginColumn) endByte = utf8::byteOffsetOfColumn(text, endColumn);
   const int pad = utf8::displayWidth(std::string_view(text).substr(0, beginByte));
   int width = utf8::displayWidth(std::string_view(text).substr(beginByte, endByte - beginByte));
   if (range.end.line == range.begin.line && range.end.column <= range.begin.column) width = 1;

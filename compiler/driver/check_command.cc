@@ -1,5 +1,6 @@
 // segc check: parse (and, as the compiler grows, analyse) programs and
 // report every problem at once.
+#include <chrono>
 #include <map>
 #include <memory>
 #include <string>
@@ -10,6 +11,8 @@
 #include "compiler/ast/ast_dump.h"
 #include "compiler/driver/commands.h"
 #include "compiler/driver/output.h"
+#include "compiler/sema/sema.h"
+#include "compiler/sema/typed_dump.h"
 #include "compiler/syntax/parser.h"
 
 namespace seg::driver {
@@ -18,6 +21,8 @@ namespace {
 struct CheckOptions {
   std::vector<std::string> files;
   bool dumpAst = false;
+  bool dumpTyped = false;
+  bool warnUnusedSegments = false;
   std::string format = "text";
   std::string color = "auto";
   std::size_t errorLimit = 100;
@@ -65,13 +70,29 @@ int runCheck(const CheckOptions& options) {
       return kExitUsage;
     }
     syntax::ParseTimes times;
-    const ast::Program program = syntax::parseFile(sources, *file, diags, &times);
+    const std::size_t errorsBefore = diags.errorCount();
+    const std::size_t warningsBefore = diags.warningCount();
+    ast::Program program = syntax::parseFile(sources, *file, diags, &times);
     if (options.dumpAst) fmt::print("{}", ast::dump(program, sources));
-    if (options.time) {
-      fmt::print(stderr, "{}: {} tokens; lex {:.3f}s, parse {:.3f}s, build {:.3f}s\n", path, times.tokens,
-                 times.lexSeconds, times.parseSeconds, times.buildSeconds);
+    std::string summary = fmt::format("{}: {}", path, summarize(program));
+    // Analysis of a program with syntax errors would mostly report echoes
+    // of them (names whose declarations did not parse).
+    const auto start = std::chrono::steady_clock::now();
+    if (diags.errorCount() == errorsBefore) {
+      sema::AnalyzeOptions analyzeOptions;
+      analyzeOptions.warnUnusedSegments = options.warnUnusedSegments;
+      const sema::TypedProgram typed = sema::analyze(std::move(program), sources, diags, analyzeOptions);
+      if (options.dumpTyped) fmt::print("{}", sema::dumpTyped(typed));
     }
-    summaries.push_back(fmt::format("{}: {}", path, summarize(program)));
+    if (const std::size_t warnings = diags.warningCount() - warningsBefore; warnings > 0) {
+      summary += fmt::format(" ({} warning{})", warnings, warnings == 1 ? "" : "s");
+    }
+    summaries.push_back(summary);
+    if (options.time) {
+      const double semaSeconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      fmt::print(stderr, "{}: {} tokens; lex {:.3f}s, parse {:.3f}s, build {:.3f}s, analyze {:.3f}s\n", path,
+                 times.tokens, times.lexSeconds, times.parseSeconds, times.buildSeconds, semaSeconds);
+    }
   }
 
   if (json) {
@@ -84,7 +105,7 @@ int runCheck(const CheckOptions& options) {
                  diags.warningCount() ? fmt::format(" and {} warning{}", diags.warningCount(),
                                                     diags.warningCount() == 1 ? "" : "s")
                                       : "");
-    } else if (!options.quiet && !options.dumpAst) {
+    } else if (!options.quiet && !options.dumpAst && !options.dumpTyped) {
       for (const std::string& line : summaries) fmt::print("{}\n", line);
     }
   }
@@ -98,12 +119,15 @@ Command addCheckCommand(CLI::App& app) {
   CLI::App* check = app.add_subcommand("check", "Check programs and report every error");
   check->add_option("files", options->files, "Program files (.seg)")->required();
   check->add_flag("--dump-ast", options->dumpAst, "Print the syntax tree");
+  check->add_flag("--dump-typed", options->dumpTyped, "Print the typed program: types and what each name denotes");
   check->add_option("--format", options->format, "Diagnostics format")
       ->check(CLI::IsMember({"text", "json"}));
   check->add_option("--color", options->color, "Colored diagnostics")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   check->add_option("--error-limit", options->errorLimit, "Stop after this many errors (0: no limit)");
   check->add_flag("-q,--quiet", options->quiet, "Print nothing when the program is clean");
+  check->add_flag("--warn-unused-segments", options->warnUnusedSegments,
+                  "Warn about segments nothing in the program uses");
   check->add_flag("--time", options->time, "Print how long each phase took");
   return {check, [options] { return runCheck(*options); }};
 }

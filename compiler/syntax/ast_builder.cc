@@ -134,13 +134,20 @@ class AstBuilder::Impl {
     return out;
   }
 
-  TypeExpr typeExpr(P::TypeExprContext* ctx) const {
+  TypeExpr typeExpr(P::TypeExprContext* ctx) {
     TypeExpr out;
     out.range = range(ctx);
     if (auto* e = dynamic_cast<P::EnumTypeContext*>(ctx)) {
       out.kind = TypeExpr::Kind::Enum;
       out.name = {"enum", range(e->ENUM())};
-      for (P::NameContext* n : e->name()) out.enumValues.push_back(name(n));
+      for (P::EnumValueContext* v : e->enumValue()) {
+        EnumValueDecl value{name(v->name()), "", {}};
+        if (auto label = string(v->string())) {
+          value.label = label->value;
+          value.labelRange = label->range;
+        }
+        out.enumValues.push_back(std::move(value));
+      }
     } else if (auto* n = dynamic_cast<P::NamedTypeContext*>(ctx)) {
       out.name = name(n->name());
     }
@@ -219,8 +226,11 @@ class AstBuilder::Impl {
       out->body.kind = MessageBody::Kind::Sticker;
       out->body.packageId = integer(s->INT(0)).value_or(0);
       out->body.stickerId = integer(s->INT(1)).value_or(0);
+      return out;
     }
-    return out;
+    // Every other kind needs its strings; without them the error was reported.
+    const bool complete = out->body.text && (out->body.kind != MessageBody::Kind::Flex || out->body.altText);
+    return complete ? std::move(out) : nullptr;
   }
 
   DeclPtr richmenuDecl(P::RichmenuDeclContext* ctx) {

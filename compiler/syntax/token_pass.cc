@@ -80,6 +80,30 @@ const char* spell(std::size_t type) {
   }
 }
 
+// Tokens a declaration can end with (a name, a literal, a closing bracket);
+// after an operator or a keyword the declaration is still going on.
+bool canEndDeclaration(std::size_t type) {
+  switch (type) {
+    case SegLexer::RBRACE:
+    case SegLexer::RPAREN:
+    case SegLexer::RBRACKET:
+    case SegLexer::ID:
+    case SegLexer::STRING:
+    case SegLexer::UNTERMINATED_STRING:
+    case SegLexer::INT:
+    case SegLexer::PERCENT:
+    case SegLexer::DATE:
+    case SegLexer::DATETIME:
+    case SegLexer::CLOCK:
+    case SegLexer::UNIT_NUMBER:
+    case SegLexer::TRUE:
+    case SegLexer::FALSE: return true;
+    default:
+      // Contextual keywords are names (`on follow` ends with one).
+      return type >= SegLexer::TEXT && type <= SegLexer::MATCHES;
+  }
+}
+
 // Words that only ever start a declaration.
 bool alwaysStartsDeclaration(std::size_t type) {
   switch (type) {
@@ -146,7 +170,9 @@ class TokenPass::Impl {
       return false;
     }
     if (alwaysStartsDeclaration(type)) return true;
-    if (!open_.empty()) return false;
+    // `message`, `richmenu` and `on` also appear inside declarations; they
+    // start one only at the top level, after something that can end one.
+    if (!open_.empty() || !canEndDeclaration(previous1_)) return false;
     switch (type) {
       case SegLexer::MESSAGE: return previous1_ != SegLexer::ON && previous1_ != SegLexer::GIVEN;
       case SegLexer::RICHMENU: return true;

@@ -64,9 +64,17 @@ TEST_F(StressTest, TenMegabyteProgramIsAccepted) {
   EXPECT_LT(peakChildMemoryBytes(), kMemoryGuardBytes);
 }
 
-TEST_F(StressTest, TenMegabyteLineIsOneName) {
+TEST_F(StressTest, TenMegabyteNameGetsAShortMessage) {
   write("line.seg", "segment s = " + std::string(10u << 20, 'a') + "\n");
   const RunResult result = check("line.seg");
+  EXPECT_EQ(result.exitCode, 1);
+  EXPECT_NE(result.output.find("unknown name `aaaa"), std::string::npos) << result.output.substr(0, 2000);
+  EXPECT_LT(result.output.size(), 2000u) << "long names and lines are shortened in messages";
+}
+
+TEST_F(StressTest, TenMegabyteStringIsAccepted) {
+  write("string.seg", "segment s = tag \"" + std::string(10u << 20, 'x') + "\"\n");
+  const RunResult result = check("string.seg");
   EXPECT_EQ(result.exitCode, 0) << result.output.substr(0, 2000);
 }
 

@@ -53,6 +53,8 @@ TEST(CivilTime, ParseClock) {
 
 TEST(CivilTime, Formatting) {
   EXPECT_EQ(formatDuration(30 * 86400), "30d");
+  EXPECT_EQ(formatDuration(86400), "24h");
+  EXPECT_EQ(formatDuration(2 * 86400), "2d");
   EXPECT_EQ(formatDuration(90 * 60), "90m");
   EXPECT_EQ(formatDuration(45), "45s");
   EXPECT_EQ(formatPercent(1000), "10%");

@@ -14,9 +14,10 @@ TEST(Diagnostics, CodesAreUniqueAndWellFormed) {
     EXPECT_EQ(info.code.size(), 5u) << info.code;
     EXPECT_TRUE(info.code[0] == 'E' || info.code[0] == 'W') << info.code;
     EXPECT_EQ(info.code[0] == 'W', info.severity == Severity::Warning) << info.code;
-    // LLVM style: lower-case start, no trailing period.
+    // LLVM style: lower-case start (but for the name LINE), no trailing period.
     EXPECT_FALSE(info.format.empty());
-    EXPECT_FALSE(std::isupper(static_cast<unsigned char>(info.format[0]))) << info.code;
+    EXPECT_TRUE(!std::isupper(static_cast<unsigned char>(info.format[0])) || info.format.rfind("LINE", 0) == 0)
+        << info.code;
     EXPECT_NE(info.format.back(), '.') << info.code;
   }
 }

@@ -1,0 +1,624 @@
+// Checking what each declaration says: segments (and their cycles),
+// messages, rich menus, scenarios, rules, campaigns, the policy and tests.
+#include <date/tz.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <functional>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "compiler/base/civil_time.h"
+#include "compiler/base/spelling.h"
+#include "compiler/sema/analyzer.h"
+
+namespace seg::sema {
+namespace {
+
+using namespace seg::ast;
+namespace fs = std::filesystem;
+
+// LINE's documented limits (Messaging API reference).
+constexpr std::size_t kMaxTextCharacters = 5000;
+constexpr std::size_t kMaxAltTextCharacters = 400;
+constexpr std::size_t kMaxUrlCharacters = 2000;
+constexpr std::size_t kMaxMessagesPerRequest = 5;
+constexpr std::size_t kMaxCarouselBubbles = 12;
+
+void suggest(Diagnostic& d, const std::string& word, const std::vector<std::string>& candidates) {
+  if (auto match = closestMatch(word, candidates)) d.addHelp(fmt::format("did you mean `{}`?", *match));
+}
+
+template <typename T>
+std::vector<std::string> namesOf(const std::vector<T>& items) {
+  std::vector<std::string> out;
+  for (const T& item : items) out.push_back(item.name);
+  return out;
+}
+
+// The first word of a range, as written: the item that was repeated.
+std::string firstWord(const SourceManager& sources, SourceRange range) {
+  if (!range.valid()) return "";
+  const std::string_view line = sources.file(range.file).line(range.begin.line);
+  std::size_t pos = utf8::byteOffsetOfColumn(line, range.begin.column);
+  std::size_t end = pos;
+  while (end < line.size() && (std::isalnum(static_cast<unsigned char>(line[end])) || line[end] == '_')) ++end;
+  return std::string(line.substr(pos, end - pos));
+}
+
+std::string stepLabel(const Step& step) {
+  if (step.timing.kind == StepTiming::Kind::After) return "after " + civil::formatDuration(step.timing.afterSeconds);
+  std::string label = fmt::format("day {}", step.timing.day);
+  if (step.timing.atSecondsOfDay) label += " at " + civil::formatClock(*step.timing.atSecondsOfDay);
+  return label;
+}
+
+// A step's nominal offset from enrolment, to check the steps' order.
+std::int64_t stepOffset(const Step& step) {
+  if (step.timing.kind == StepTiming::Kind::After) return step.timing.afterSeconds;
+  return step.timing.day * civil::kSecondsPerDay + step.timing.atSecondsOfDay.value_or(0);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ segments
+
+void Analyzer::checkSegments() {
+  for (std::size_t i = 0; i < p_.segments.size(); ++i) {
+    Scope scope;
+    scope.what = fmt::format("segment `{}`", p_.segments[i].name);
+    scope.segment = static_cast<std::uint32_t>(i);
+    checkCondition(p_.segments[i].decl->condition.get(), scope);
+  }
+  // Depth-first search over references: a back edge is a cycle; the
+  // post-order is an evaluation order.
+  enum class Mark { New, Active, Done };
+  std::vector<Mark> marks(p_.segments.size(), Mark::New);
+  std::vector<std::uint32_t> path;
+  std::set<std::uint32_t> inReportedCycle;
+  const std::function<void(std::uint32_t)> visit = [&](std::uint32_t s) {
+    marks[s] = Mark::Active;
+    path.push_back(s);
+    for (std::uint32_t next : p_.segments[s].references) {
+      if (marks[next] == Mark::Active) {
+        const auto start = std::find(path.begin(), path.end(), next);
+        std::string cycle;
+        bool alreadyReported = false;
+        for (auto it = start; it != path.end(); ++it) {
+          cycle += p_.segments[*it].name + " → ";
+          alreadyReported = alreadyReported || inReportedCycle.contains(*it);
+        }
+        cycle += p_.segments[next].name;
+        if (!alreadyReported) {
+          const Segment& first = p_.segments[next];
+          diags_.report(DiagId::SegmentCycle, first.decl->name.range, first.name, cycle)
+              .addHelp("a segment cannot be defined in terms of itself");
+          for (auto it = start; it != path.end(); ++it) inReportedCycle.insert(*it);
+        }
+      } else if (marks[next] == Mark::New) {
+        visit(next);
+      }
+    }
+    path.pop_back();
+    marks[s] = Mark::Done;
+    p_.segmentOrder.push_back(s);
+  };
+  for (std::uint32_t s = 0; s < p_.segments.size(); ++s) {
+    if (marks[s] == Mark::New) visit(s);
+  }
+}
+
+// ------------------------------------------------------------------ messages
+
+void Analyzer::checkMessages() {
+  for (Message& message : p_.messages) {
+    const MessageDecl& decl = *message.decl;
+    for (const ParamDecl& param : decl.params) {
+      bool duplicate = false;
+      for (const MessageParam& existing : message.params) duplicate = duplicate || existing.name == param.name.text;
+      if (duplicate) {
+        diags_.report(DiagId::Redeclared, param.name.range, param.name.text,
+                      fmt::format("a parameter of `{}`", message.name));
+        continue;
+      }
+      message.params.push_back({param.name.text, resolveType(param.type, param.name.text, false), param.range});
+    }
+    const MessageBody& body = decl.body;
+    switch (body.kind) {
+      case MessageBody::Kind::Text: {
+        const StringLitExpr& text = *body.text;
+        const std::size_t length = utf8::countCodePoints(text.value);
+        if (length > kMaxTextCharacters) {
+          diags_.report(DiagId::TextTooLong, text.range, "the text", length, kMaxTextCharacters);
+        }
+        if (text.value.empty()) diags_.report(DiagId::TypeMismatch, text.range, "some text", "an empty string");
+        for (const Placeholder& placeholder : text.placeholders) {
+          const bool isParam = std::any_of(message.params.begin(), message.params.end(),
+                                           [&](const MessageParam& p) { return p.name == placeholder.name; });
+          if (isParam || p_.findAttribute(placeholder.name) != kNone) continue;
+          std::vector<std::string> names = namesOf(message.params);
+          for (const Attribute& a : p_.attributes) names.push_back(a.name);
+          Diagnostic& d = diags_.report(DiagId::UnknownPlaceholder, placeholder.range,
+                                        "{{" + placeholder.name + "}}", message.name);
+          suggest(d, placeholder.name, names);
+          d.addHelp("a placeholder names a friend attribute (such as `{{name}}`) or a parameter of the message");
+        }
+        break;
+      }
+      case MessageBody::Kind::Flex: {
+        const StringLitExpr& alt = *body.altText;
+        const std::size_t altLength = utf8::countCodePoints(alt.value);
+        if (altLength > kMaxAltTextCharacters) {
+          diags_.report(DiagId::TextTooLong, alt.range, "the alt text", altLength, kMaxAltTextCharacters);
+        }
+        if (alt.value.empty()) {
+          diags_.report(DiagId::TypeMismatch, alt.range, "an alt text", "an empty string")
+              .addHelp("the alt text is shown in notifications and chat lists");
+        }
+        const StringLitExpr& path = *body.text;
+        const fs::path base = fs::weakly_canonical(fs::path(programDirectory()));
+        const fs::path file = fs::weakly_canonical(base / path.value);
+        const auto [baseEnd, fileIt] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+        if (fs::path(path.value).is_absolute() || baseEnd != base.end()) {
+          diags_.report(DiagId::FlexFileOutside, path.range, path.value)
+              .addHelp("keep flex files beside the program, such as `flex/coupon.json`");
+          break;
+        }
+        std::error_code ec;
+        if (!fs::is_regular_file(file, ec)) {
+          diags_.report(DiagId::FlexFileNotFound, path.range, path.value)
+              .addHelp(fmt::format("paths are relative to the program's directory, `{}`", programDirectory()));
+          break;
+        }
+        std::ifstream in(file, std::ios::binary);
+        std::stringstream text;
+        text << in.rdbuf();
+        nlohmann::json json;
+        try {
+          json = nlohmann::json::parse(text.str());
+        } catch (const nlohmann::json::parse_error& e) {
+          // "[json.exception.parse_error.101] parse error at line 2, ..." without the id.
+          std::string why = e.what();
+          if (const std::size_t at = why.find("] "); at != std::string::npos) why = why.substr(at + 2);
+          diags_.report(DiagId::FlexInvalid, path.range, path.value, why);
+          break;
+        }
+        const std::string type = json.is_object() && json.contains("type") && json["type"].is_string()
+                                     ? json["type"].get<std::string>() : "";
+        if (type != "bubble" && type != "carousel") {
+          diags_.report(DiagId::FlexInvalid, path.range, path.value, "its \"type\" must be \"bubble\" or \"carousel\"")
+              .addHelp("the file holds the flex container (the `contents` of a flex message), not the message");
+          break;
+        }
+        if (type == "carousel" && (!json.contains("contents") || !json["contents"].is_array() ||
+                                   json["contents"].empty() || json["contents"].size() > kMaxCarouselBubbles)) {
+          diags_.report(DiagId::FlexInvalid, path.range, path.value, "a carousel holds 1 to 12 bubbles in \"contents\"");
+          break;
+        }
+        message.flexJson = json.dump();
+        break;
+      }
+      case MessageBody::Kind::Image: {
+        for (const StringLitExpr* url : {body.text.get(), body.preview.get()}) {
+          if (url == nullptr) continue;
+          const char* what = url == body.text.get() ? "the image" : "the preview";
+          if (url->value.rfind("https://", 0) != 0) {
+            diags_.report(DiagId::BadUrl, url->range, what, "must start with https://")
+                .addHelp("LINE only fetches images over HTTPS");
+          } else if (url->value.size() > kMaxUrlCharacters) {
+            diags_.report(DiagId::BadUrl, url->range, what, "is longer than LINE's 2000 characters");
+          }
+        }
+        break;
+      }
+      case MessageBody::Kind::Sticker:
+        if (body.packageId <= 0 || body.stickerId <= 0) diags_.report(DiagId::BadSticker, body.range);
+        break;
+    }
+  }
+}
+
+// --------------------------------------------------------------- rich menus
+
+void Analyzer::checkRichmenus() {
+  static const std::regex kAlias("^[a-z0-9_-]{1,32}$");
+  static const std::regex kId("^richmenu-[0-9a-f]{32}$");
+  for (const Richmenu& menu : p_.richmenus) {
+    if (!std::regex_match(menu.alias, kAlias) && !std::regex_match(menu.alias, kId)) {
+      diags_.report(DiagId::BadRichmenuAlias, menu.decl->alias->range, menu.alias)
+          .addHelp("an alias is 1 to 32 of a-z, 0-9, `_` and `-`; an ID looks like `richmenu-` and 32 hex digits");
+    }
+  }
+}
+
+void Analyzer::checkMenus() {
+  bool sawDefault = false;
+  for (MenuRule& rule : p_.menus) {
+    const ast::MenuRule& astRule = *rule.decl;
+    if (sawDefault) diags_.report(DiagId::UnreachableMenuRule, rule.range);
+    if (rule.condition == nullptr) sawDefault = true;
+    Scope scope;
+    scope.what = "a menu rule";
+    checkCondition(rule.condition, scope);
+    rule.richmenu = p_.findRichmenu(astRule.menu.text);
+    if (rule.richmenu == kNone) {
+      Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, astRule.menu.range, astRule.menu.text);
+      suggest(d, astRule.menu.text, namesOf(p_.richmenus));
+    }
+  }
+}
+
+// ---------------------------------------------------------------- triggers
+
+Trigger Analyzer::resolveTrigger(const ast::Trigger& trigger) {
+  const std::string& name = trigger.name.text;
+  if (name == "start") return {TriggerKind::Start, kNone};
+  const std::uint32_t event = p_.findEvent(name);
+  if (event == kNone) {
+    std::vector<std::string> names = namesOf(p_.events);
+    names.push_back("start");
+    Diagnostic& d = diags_.report(DiagId::UnknownEvent, trigger.name.range, name);
+    suggest(d, name, names);
+    return {TriggerKind::Event, kNone};
+  }
+  TriggerKind kind = TriggerKind::Event;
+  if (name == "follow") kind = TriggerKind::Follow;
+  if (name == "unfollow") kind = TriggerKind::Unfollow;
+  if (name == "message") kind = TriggerKind::Message;
+  if (name == "postback") kind = TriggerKind::Postback;
+  return {kind, event};
+}
+
+// --------------------------------------------------------------- scenarios
+
+void Analyzer::checkScenarios() {
+  for (Scenario& scenario : p_.scenarios) {
+    const ScenarioDecl& decl = *scenario.decl;
+    scenario.trigger = resolveTrigger(decl.trigger);
+    Scope scope;
+    scope.what = fmt::format("scenario `{}`", scenario.name);
+    scope.triggerEvent = scenario.trigger.event;
+    if (decl.binding) {
+      if (scenario.trigger.kind == TriggerKind::Start) {
+        diags_.report(DiagId::BindingWithoutEvent, decl.binding->range, "start")
+            .addHelp(fmt::format("remove `as {}`", decl.binding->text));
+      } else if (scenario.trigger.event != kNone) {
+        scope.bindingName = decl.binding->text;
+      }
+    }
+    if (decl.where) {
+      Scope whereScope = scope;
+      whereScope.triggerFieldsUnqualified = true;
+      checkCondition(decl.where.get(), whereScope);
+    }
+    for (const ExprPtr& exit : decl.exitWhen) checkCondition(exit.get(), scope);
+    if (decl.reentry.kind == Reentry::Kind::After && decl.reentry.afterSeconds <= 0) {
+      diags_.report(DiagId::BadDuration, decl.reentry.range, "the re-entry wait");
+    }
+    const Step* previous = nullptr;
+    for (const Step& step : decl.steps) {
+      if (previous != nullptr && stepOffset(step) < stepOffset(*previous)) {
+        diags_.report(DiagId::StepsOutOfOrder, step.timing.range, stepLabel(step), stepLabel(*previous))
+            .addHelp("list the steps in the order they happen");
+      }
+      previous = &step;
+      checkCondition(step.when.get(), scope);
+      checkActions(step.actions, scope, false);
+    }
+  }
+}
+
+void Analyzer::checkRules() {
+  for (Rule& rule : p_.rules) {
+    rule.trigger = resolveTrigger(rule.decl->trigger);
+    Scope scope;
+    scope.what = fmt::format("the rule on `{}`", rule.decl->trigger.name.text);
+    scope.triggerEvent = rule.trigger.event;
+    scope.triggerFieldsUnqualified = true;
+    checkCondition(rule.decl->where.get(), scope);
+    const bool replyable = rule.trigger.kind == TriggerKind::Follow || rule.trigger.kind == TriggerKind::Message ||
+                           rule.trigger.kind == TriggerKind::Postback;
+    checkActions(rule.decl->actions, scope, replyable);
+  }
+}
+
+void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, bool replyAllowed) {
+  for (const ActionPtr& action : actions) {
+    switch (action->kind) {
+      case ActionKind::Reply:
+        if (!replyAllowed) {
+          diags_.report(DiagId::ReplyNotAllowed, action->range,
+                        "in rules on `follow`, `message` or `postback`, whose webhook events carry a reply token")
+              .addHelp("use `send`, which pushes the message");
+        }
+        [[fallthrough]];
+      case ActionKind::Send: checkMessageRefs(action->messages, scope, action->range); break;
+      case ActionKind::Tag:
+      case ActionKind::Untag:
+        if (action->tag->value.empty()) diags_.report(DiagId::EmptyTag, action->tag->range);
+        break;
+      case ActionKind::Score: checkValue(*action->value, scope, TypeTable::kInt, "a score"); break;
+      case ActionKind::Set: {
+        const std::uint32_t attr = p_.findAttribute(action->target.text);
+        if (attr == kNone) {
+          Diagnostic& d = diags_.report(DiagId::UnknownAttribute, action->target.range, action->target.text);
+          suggest(d, action->target.text, namesOf(p_.attributes));
+          check(*action->value, scope);
+          break;
+        }
+        const Attribute& a = p_.attributes[attr];
+        if (!a.settable) {
+          const char* why = a.name == "score"        ? "change it with `score = n`, `score += n` or `score -= n`"
+                            : a.name == "friend_for" ? "it is computed from `followed_at`"
+                            : a.name == "name"       ? "it comes from the friend's LINE profile"
+                                                     : "it follows the friend's follow and block events";
+          diags_.report(DiagId::NotSettable, action->target.range, a.name, why);
+          break;
+        }
+        checkValue(*action->value, scope, a.type, fmt::format("`{}`", a.name).c_str());
+        break;
+      }
+      case ActionKind::Richmenu:
+        if (p_.findRichmenu(action->target.text) == kNone) {
+          Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, action->target.range, action->target.text);
+          suggest(d, action->target.text, namesOf(p_.richmenus));
+        }
+        break;
+      case ActionKind::Start:
+      case ActionKind::Stop: {
+        const std::uint32_t target = p_.findScenario(action->target.text);
+        if (target == kNone) {
+          Diagnostic& d = diags_.report(DiagId::UnknownScenario, action->target.range, action->target.text);
+          suggest(d, action->target.text, namesOf(p_.scenarios));
+        } else if (action->kind == ActionKind::Start && p_.scenarios[target].decl->binding) {
+          diags_.report(DiagId::StartNeedsEvent, action->target.range, action->target.text,
+                        p_.scenarios[target].decl->binding->text);
+        }
+        break;
+      }
+      case ActionKind::If:
+        checkCondition(action->value.get(), scope);
+        checkActions(action->thenActions, scope, replyAllowed);
+        checkActions(action->elseActions, scope, replyAllowed);
+        break;
+    }
+  }
+}
+
+void Analyzer::checkMessageRefs(const std::vector<ast::MessageRef>& refs, const Scope& scope, SourceRange where) {
+  if (refs.size() > kMaxMessagesPerRequest) {
+    diags_.report(DiagId::TooManyMessages, where, refs.size()).addHelp("split them over two steps");
+  }
+  for (const ast::MessageRef& ref : refs) {
+    const std::uint32_t m = checkMessageRef(ref, scope, true);
+    if (m != kNone) p_.messages[m].used = true;
+  }
+}
+
+std::uint32_t Analyzer::checkMessageRef(const ast::MessageRef& ref, const Scope& scope, bool argumentsRequired) {
+  const std::uint32_t index = p_.findMessage(ref.name.text);
+  if (index == kNone) {
+    Diagnostic& d = diags_.report(DiagId::UnknownMessage, ref.name.range, ref.name.text);
+    suggest(d, ref.name.text, namesOf(p_.messages));
+    for (const NamedArg& arg : ref.args) check(*arg.value, scope);
+    return kNone;
+  }
+  const Message& message = p_.messages[index];
+  std::set<std::string> given;
+  bool unknownParameter = false;
+  for (const NamedArg& arg : ref.args) {
+    const auto param = std::find_if(message.params.begin(), message.params.end(),
+                                    [&](const MessageParam& p) { return p.name == arg.name.text; });
+    if (param == message.params.end()) {
+      Diagnostic& d = diags_.report(DiagId::UnknownParameter, arg.name.range, message.name, arg.name.text);
+      suggest(d, arg.name.text, namesOf(message.params));
+      check(*arg.value, scope);
+      unknownParameter = true;
+      continue;
+    }
+    if (!given.insert(arg.name.text).second) {
+      diags_.report(DiagId::DuplicateItem, arg.name.range, arg.name.text);
+    }
+    checkValue(*arg.value, scope, param->type, fmt::format("parameter `{}`", param->name).c_str());
+  }
+  // After a misspelt parameter, "missing argument" would say it again.
+  if (argumentsRequired && !unknownParameter) {
+    for (const MessageParam& param : message.params) {
+      if (!given.contains(param.name)) {
+        diags_.report(DiagId::MissingArgument, ref.range, param.name, message.name)
+            .addHelp(fmt::format("write `{}({}: ...)`", message.name, param.name));
+      }
+    }
+  }
+  return index;
+}
+
+// --------------------------------------------------------------- campaigns
+
+void Analyzer::checkCampaigns() {
+  for (Campaign& campaign : p_.campaigns) {
+    const CampaignDecl& decl = *campaign.decl;
+    for (const SourceRange& repeated : decl.duplicateItems) {
+      diags_.report(DiagId::DuplicateItem, repeated, firstWord(sources_, repeated));
+    }
+    const SourceRange nameRange = decl.name.range;
+    Scope scope;
+    scope.what = fmt::format("campaign `{}`", campaign.name);
+    if (decl.audience) {
+      checkCondition(decl.audience.get(), scope);
+    } else {
+      diags_.report(DiagId::CampaignIncomplete, nameRange, campaign.name, "audience (`to ...`)")
+          .addHelp("say who receives it, such as `to vip and not tag \"配信停止\"`");
+    }
+    if (decl.schedule) check(*decl.schedule, scope);
+    if (decl.limit && *decl.limit < 1) diags_.report(DiagId::BadLimit, decl.limitRange);
+    if (decl.split.empty() && decl.messages.empty()) {
+      diags_.report(DiagId::CampaignIncomplete, nameRange, campaign.name, "message (`send ...` or `split { ... }`)");
+    }
+    if (!decl.split.empty() && !decl.messages.empty()) {
+      diags_.report(DiagId::DuplicateItem, decl.range, "send").addHelp("use either `send` or `split`, not both");
+    }
+    checkMessageRefs(decl.messages, scope, decl.range);
+    if (!decl.split.empty()) {
+      std::int64_t total = 0;
+      for (const SplitArm& arm : decl.split) {
+        total += arm.basisPoints;
+        if (arm.basisPoints == 0) {
+          diags_.report(DiagId::TypeMismatch, arm.shareRange, "a share above 0%", "0%");
+        }
+        checkMessageRefs(arm.messages, scope, arm.range);
+      }
+      if (total != 10000) {
+        SourceRange whole = decl.split.front().range;
+        whole = SourceRange::cover(whole, decl.split.back().range);
+        diags_.report(DiagId::SplitSum, whole, civil::formatPercent(total))
+            .addHelp("the shares, holdout included, must cover every recipient once");
+      }
+    }
+  }
+}
+
+// ------------------------------------------------------------------ policy
+
+void Analyzer::checkPolicy() {
+  const PolicyDecl* decl = p_.policy.decl;
+  if (decl == nullptr) return;
+  for (const SourceRange& repeated : decl->duplicateItems) {
+    diags_.report(DiagId::DuplicateItem, repeated, firstWord(sources_, repeated));
+  }
+  if (decl->timezone) {
+    const std::string& name = decl->timezone->value;
+    try {
+      date::locate_zone(name);
+      p_.policy.timezone = name;
+    } catch (const std::exception&) {
+      std::vector<std::string> zones;
+      try {
+        for (const auto& zone : date::get_tzdb().zones) zones.emplace_back(zone.name());
+      } catch (const std::exception&) {
+      }
+      Diagnostic& d = diags_.report(DiagId::UnknownTimezone, decl->timezone->range, name);
+      suggest(d, name, zones);
+      d.addHelp("time zones are IANA names such as \"Asia/Tokyo\"");
+    }
+  }
+  if (decl->quietFrom) {
+    if (*decl->quietFrom == *decl->quietTo) {
+      diags_.report(DiagId::EmptyQuietWindow, decl->quietRange, civil::formatClock(*decl->quietFrom),
+                    civil::formatClock(*decl->quietTo))
+          .addHelp("a window such as `22:00 .. 08:00` runs overnight; equal ends hold nothing");
+    }
+    p_.policy.quietFrom = decl->quietFrom;
+    p_.policy.quietTo = decl->quietTo;
+  }
+  if (decl->capCount) {
+    if (*decl->capCount < 1) {
+      diags_.report(DiagId::BadCap, decl->capRange, "a cap must allow at least 1 message")
+          .addHelp("to stop all sending, tag friends and exclude the tag");
+    }
+    if (decl->capPeriodSeconds <= 0) diags_.report(DiagId::BadDuration, decl->capRange, "the cap's period");
+    p_.policy.capCount = decl->capCount;
+    p_.policy.capPeriodSeconds = decl->capPeriodSeconds;
+  }
+  p_.policy.minReach = decl->minReach;
+}
+
+// ------------------------------------------------------------------- tests
+
+void Analyzer::checkTests() {
+  for (const Test& test : p_.tests) {
+    Scope fixture;
+    fixture.what = "a test fixture";
+    fixture.friendData = false;
+    Scope friendScope;
+    friendScope.what = "a test expectation";
+    bool sawFriend = false;
+    for (const TestItem& item : test.decl->items) {
+      switch (item.kind) {
+        case TestItem::Kind::GivenFriend: {
+          if (sawFriend) diags_.report(DiagId::BadTestItem, item.range, "a test describes one friend; `given friend` appears twice");
+          sawFriend = true;
+          std::set<std::string> seen;
+          for (const ObjectField& field : item.fields) {
+            if (!seen.insert(field.name.text).second) diags_.report(DiagId::DuplicateItem, field.name.range, field.name.text);
+            if (field.name.text == "tags") {
+              const auto* list = as<ListLitExpr>(field.value.get());
+              bool ok = list != nullptr;
+              for (std::size_t i = 0; list != nullptr && i < list->elements.size(); ++i) {
+                const auto* tag = as<StringLitExpr>(list->elements[i].get());
+                ok = ok && tag != nullptr;
+                if (tag != nullptr) record(*tag, TypeTable::kString);
+              }
+              if (!ok) diags_.report(DiagId::TypeMismatch, field.value->range, "a list of tags such as [\"VIP\"]", "something else");
+              continue;
+            }
+            const std::uint32_t attr = p_.findAttribute(field.name.text);
+            if (attr == kNone) {
+              std::vector<std::string> names = namesOf(p_.attributes);
+              names.push_back("tags");
+              Diagnostic& d = diags_.report(DiagId::UnknownAttribute, field.name.range, field.name.text);
+              suggest(d, field.name.text, names);
+              continue;
+            }
+            if (p_.attributes[attr].derived) {
+              diags_.report(DiagId::NotSettable, field.name.range, field.name.text, "it is computed; give `followed_at` instead");
+              continue;
+            }
+            checkValue(*field.value, fixture, p_.attributes[attr].type, fmt::format("`{}`", field.name.text).c_str());
+          }
+          break;
+        }
+        case TestItem::Kind::GivenEvent: {
+          const Trigger trigger = resolveTrigger({item.name});
+          if (trigger.kind == TriggerKind::Start) {
+            diags_.report(DiagId::BadTestItem, item.name.range, "`start` is not an event; give the event that starts the scenario");
+            break;
+          }
+          if (trigger.event == kNone) break;
+          const Event& event = p_.events[trigger.event];
+          for (const ObjectField& field : item.fields) {
+            const std::uint32_t f = event.findField(field.name.text);
+            if (f == kNone) {
+              Diagnostic& d = diags_.report(DiagId::UnknownMember, field.name.range, fmt::format("event `{}`", event.name),
+                                            "field", field.name.text);
+              suggest(d, field.name.text, namesOf(event.fields));
+              continue;
+            }
+            checkValue(*field.value, fixture, event.fields[f].type, fmt::format("field `{}`", field.name.text).c_str());
+          }
+          if (item.at) check(*item.at, fixture);
+          break;
+        }
+        case TestItem::Kind::Clock: check(*item.at, fixture); break;
+        case TestItem::Kind::ExpectIn: {
+          const std::uint32_t s = p_.findSegment(item.name.text);
+          if (s == kNone) {
+            Diagnostic& d = diags_.report(DiagId::UnknownSegment, item.name.range, item.name.text);
+            suggest(d, item.name.text, namesOf(p_.segments));
+          } else {
+            p_.segments[s].used = true;
+          }
+          break;
+        }
+        case TestItem::Kind::ExpectMenu:
+          if (p_.findRichmenu(item.name.text) == kNone) {
+            Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, item.name.range, item.name.text);
+            suggest(d, item.name.text, namesOf(p_.richmenus));
+          }
+          break;
+        case TestItem::Kind::ExpectSent:
+          checkMessageRef(*item.message, fixture, false);
+          if (item.at) check(*item.at, fixture);
+          break;
+        case TestItem::Kind::ExpectCondition: checkCondition(item.condition.get(), friendScope); break;
+      }
+    }
+  }
+}
+
+}  // namespace seg::sema

@@ -1,0 +1,193 @@
+// The result of semantic analysis: a fully resolved, typed program.
+//
+// Like cel-cpp's checked AST, the tree itself is unchanged; side tables keyed
+// by expression id give every expression its type and every name the
+// declaration it denotes. The tables of declarations (attributes, events,
+// segments, ...) are what later phases consume.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/ast/ast.h"
+#include "compiler/sema/types.h"
+
+namespace seg::sema {
+
+inline constexpr std::uint32_t kNone = ~std::uint32_t{0};
+
+enum class AttributeOrigin : std::uint8_t { Schema, Builtin, Line };
+
+struct Attribute {
+  std::string name;
+  TypeId type = TypeTable::kError;
+  AttributeOrigin origin = AttributeOrigin::Schema;
+  bool settable = true;  // `set` may change it (schema attributes only)
+  bool derived = false;  // computed at evaluation (`friend_for`)
+  SourceRange range;     // invalid for built-ins
+};
+
+struct Field {
+  std::string name;
+  TypeId type = TypeTable::kError;
+  SourceRange range;
+};
+
+struct Event {
+  std::string name;
+  std::vector<Field> fields;
+  bool builtin = false;  // follow, unfollow, message, postback
+  SourceRange range;
+
+  std::uint32_t findField(const std::string& fieldName) const;
+};
+
+// Functions callable in expressions.
+enum class Function : std::uint8_t {
+  Month, Day, Year, Weekday, Hour, Date, Age, Received, Opened, Clicked, Bucket, Has, Length,
+};
+const char* functionName(Function function);
+
+// What a name (or member access, call or aggregate source) denotes.
+enum class RefKind : std::uint8_t {
+  None,
+  Attribute,     // index: attribute
+  LineAttribute, // index: line attribute
+  Segment,       // index: segment
+  EnumValue,     // index: value position; the enum is the expression's type
+  RowField,      // index: event, sub: field: a field of the event being aggregated
+  TriggerField,  // index: event, sub: field: a field of the event that triggered the rule or scenario
+  Trigger,       // index: event: the `as e` binding itself
+  Event,         // index: event: an aggregate's source
+  Param,         // index: parameter of the enclosing message
+  Module,        // `line`
+  Now,
+  Today,
+  Function,      // index: Function
+  Message,       // index: message (received/opened/clicked argument)
+  Campaign,      // index: campaign (received/opened/clicked argument)
+};
+
+struct Ref {
+  RefKind kind = RefKind::None;
+  std::uint32_t index = kNone;
+  std::uint32_t sub = kNone;
+};
+
+struct Segment {
+  std::string name;
+  const ast::SegmentDecl* decl = nullptr;
+  std::vector<std::uint32_t> references;  // segments used directly
+  bool usesLine = false;                  // depends on `line.*`, directly or through references
+  bool usesFriendData = false;            // reads attributes, tags, events... seg holds
+  bool used = false;
+};
+
+struct MessageParam {
+  std::string name;
+  TypeId type = TypeTable::kError;
+  SourceRange range;
+};
+
+struct Message {
+  std::string name;
+  const ast::MessageDecl* decl = nullptr;
+  std::vector<MessageParam> params;
+  std::string flexJson;  // flex messages: the container, minified
+  bool used = false;
+};
+
+struct Richmenu {
+  std::string name;
+  std::string alias;  // LINE rich menu alias or ID
+  const ast::RichmenuDecl* decl = nullptr;
+};
+
+struct MenuRule {
+  const ast::Expr* condition = nullptr;  // null: `default`
+  std::uint32_t richmenu = kNone;
+  SourceRange range;
+  const ast::MenuRule* decl = nullptr;
+};
+
+enum class TriggerKind : std::uint8_t { Follow, Unfollow, Message, Postback, Start, Event };
+
+struct Trigger {
+  TriggerKind kind = TriggerKind::Start;
+  std::uint32_t event = kNone;  // the event (built-in or schema), kNone for `start`
+};
+
+struct Scenario {
+  std::string name;
+  const ast::ScenarioDecl* decl = nullptr;
+  Trigger trigger;
+};
+
+struct Rule {
+  const ast::RuleDecl* decl = nullptr;
+  Trigger trigger;
+};
+
+// The LINE-side part of a campaign audience, as LINE's demographic filter
+// understands it. Each conjunct is one `line.*` condition tree (and/or/not
+// of LINE predicates only).
+struct Campaign {
+  std::string name;
+  const ast::CampaignDecl* decl = nullptr;
+  std::vector<const ast::Expr*> lineConjuncts;   // applied by LINE
+  std::vector<const ast::Expr*> localConjuncts;  // evaluated by seg
+};
+
+struct Policy {
+  std::string timezone = "Asia/Tokyo";
+  std::optional<std::int32_t> quietFrom;  // seconds of day
+  std::optional<std::int32_t> quietTo;
+  std::optional<std::int64_t> capCount;
+  std::int64_t capPeriodSeconds = 0;
+  std::optional<std::int64_t> minReach;
+  const ast::PolicyDecl* decl = nullptr;
+};
+
+struct Test {
+  std::string title;
+  const ast::TestDecl* decl = nullptr;
+};
+
+struct TypedProgram {
+  ast::Program ast;      // the checked tree (owned)
+  ast::Program lineAst;  // stdlib/line.seg when `use line` (owned)
+  TypeTable types;
+  std::vector<TypeId> exprType;  // by ExprId
+  std::vector<Ref> exprRef;      // by ExprId
+
+  std::vector<Attribute> attributes;      // built-ins first, then the schema's
+  std::vector<Attribute> lineAttributes;  // `line.*`, when imported
+  std::vector<Event> events;              // built-in events first
+  std::vector<Segment> segments;
+  std::vector<std::uint32_t> segmentOrder;  // every segment after those it uses
+  std::vector<Message> messages;
+  std::vector<Richmenu> richmenus;
+  std::vector<MenuRule> menus;
+  std::vector<Scenario> scenarios;
+  std::vector<Rule> rules;
+  std::vector<Campaign> campaigns;
+  Policy policy;
+  std::vector<Test> tests;
+  bool usesLine = false;
+
+  TypeId typeOf(const ast::Expr& e) const { return exprType.at(e.id); }
+  const Ref& refOf(const ast::Expr& e) const { return exprRef.at(e.id); }
+
+  std::uint32_t findAttribute(const std::string& name) const;
+  std::uint32_t findEvent(const std::string& name) const;
+  std::uint32_t findSegment(const std::string& name) const;
+  std::uint32_t findMessage(const std::string& name) const;
+  std::uint32_t findRichmenu(const std::string& name) const;
+  std::uint32_t findScenario(const std::string& name) const;
+  std::uint32_t findCampaign(const std::string& name) const;
+};
+
+}  // namespace seg::sema
