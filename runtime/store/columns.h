@@ -1,0 +1,112 @@
+// Per-friend attribute columns and per-event field columns, with the
+// bitmap indexes kept up to date on every write.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/ir/schema.h"
+#include "runtime/index/bitmap.h"
+#include "runtime/index/bsi.h"
+#include "runtime/store/binary_io.h"
+#include "runtime/store/value.h"
+
+namespace seg {
+
+// Strings stored once, referred to by code; code 0 means "no value".
+class StringDict {
+ public:
+  StringDict() : strings_(1) {}
+  std::uint32_t intern(std::string_view text);
+  std::uint32_t find(std::string_view text) const;  // 0 when absent
+  const std::string& at(std::uint32_t code) const { return strings_[code]; }
+  std::size_t size() const { return strings_.size() - 1; }
+  std::size_t bytes() const;
+  void write(BinaryWriter& out) const;
+  void read(BinaryReader& in);
+
+ private:
+  std::vector<std::string> strings_;
+  std::unordered_map<std::string, std::uint32_t> codes_;
+};
+
+// One attribute of every friend.
+class AttributeColumn {
+ public:
+  // String columns keep a bitmap per value while they have at most this
+  // many distinct values (prefectures, inflow routes); beyond it (names)
+  // equality is answered by scanning codes.
+  static constexpr std::size_t kMaxIndexedStrings = 4096;
+
+  explicit AttributeColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
+
+  const ir::ColumnSpec& spec() const { return spec_; }
+  void resize(std::uint32_t friends);
+
+  bool has(std::uint32_t id) const { return present_.contains(id); }
+  Value get(std::uint32_t id) const;
+  std::int64_t intAt(std::uint32_t id) const { return ints_[id]; }
+  std::uint32_t codeAt(std::uint32_t id) const { return codes_[id]; }
+  void set(std::uint32_t id, const Value& value);
+  void clear(std::uint32_t id);
+
+  const Bitmap& present() const { return present_; }
+  const BitSlicedIndex& bsi() const { return bsi_; }
+  // Enum ranks, bool false/true, indexed string codes; null when none.
+  const Bitmap* valueBitmap(std::size_t valueOrCode) const;
+  bool stringsIndexed() const { return stringsIndexed_; }
+  const StringDict& dict() const { return dict_; }
+  const std::vector<std::int64_t>& ints() const { return ints_; }
+  const std::vector<std::uint32_t>& codes() const { return codes_; }
+
+  std::size_t memoryBytes() const;
+  std::size_t indexBytes() const;
+  void optimize();
+  // The first `friends` entries: columns may be sized ahead of the count.
+  void write(BinaryWriter& out, std::uint32_t friends) const;
+  void read(BinaryReader& in, std::uint32_t friends);
+
+ private:
+  bool usesBsi() const { return ir::isIntegral(spec_.type) && spec_.type != ir::ValueType::Enum; }
+  bool usesCodes() const { return spec_.type == ir::ValueType::String; }
+  void indexValue(std::uint32_t id, std::size_t valueOrCode, bool on);
+
+  ir::ColumnSpec spec_;
+  std::vector<std::int64_t> ints_;   // integral, enum rank, bool 0/1
+  std::vector<std::uint32_t> codes_; // strings
+  StringDict dict_;
+  Bitmap present_;
+  BitSlicedIndex bsi_;
+  std::vector<Bitmap> valueBitmaps_;
+  bool stringsIndexed_ = true;
+};
+
+// One field of every event in a log. Missing values: INT64_MIN, code 0.
+class FieldColumn {
+ public:
+  static constexpr std::int64_t kMissing = INT64_MIN;
+
+  explicit FieldColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
+  const ir::ColumnSpec& spec() const { return spec_; }
+  void push(const Value& value);
+  Value get(std::size_t row) const;
+  std::int64_t intAt(std::size_t row) const { return ints_[row]; }
+  std::uint32_t codeAt(std::size_t row) const { return codes_[row]; }
+  const StringDict& dict() const { return dict_; }
+  void reorder(const std::vector<std::uint32_t>& order);
+  void truncate(std::size_t rows);
+  std::size_t memoryBytes() const;
+  void write(BinaryWriter& out) const;
+  void read(BinaryReader& in, std::size_t rows);
+
+ private:
+  ir::ColumnSpec spec_;
+  std::vector<std::int64_t> ints_;
+  std::vector<std::uint32_t> codes_;
+  StringDict dict_;
+};
+
+}  // namespace seg

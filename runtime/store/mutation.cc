@@ -1,0 +1,153 @@
+#include "runtime/store/mutation.h"
+
+namespace seg {
+namespace {
+
+void writeUser(BinaryWriter& out, const UserId& user) { out.raw(user.bytes.data(), user.bytes.size()); }
+
+UserId readUser(BinaryReader& in) {
+  UserId user;
+  in.raw(user.bytes.data(), user.bytes.size());
+  return user;
+}
+
+void writeValue(BinaryWriter& out, const Value& v) {
+  out.u8(static_cast<std::uint8_t>(v.kind));
+  switch (v.kind) {
+    case Value::Kind::Missing: break;
+    case Value::Kind::Int:
+    case Value::Kind::Bool: out.svarint(v.i); break;
+    case Value::Kind::String: out.bytes(v.s); break;
+  }
+}
+
+Value readValue(BinaryReader& in) {
+  const std::uint8_t kind = in.u8();
+  switch (kind) {
+    case 0: return Value::missing();
+    case 1: return Value::ofInt(in.svarint());
+    case 2: return Value::ofBool(in.svarint() != 0);
+    case 3: return Value::ofString(std::string(in.bytes()));
+    default: throw CorruptData("unknown value kind");
+  }
+}
+
+}  // namespace
+
+void Mutation::encode(BinaryWriter& out) const {
+  out.u8(static_cast<std::uint8_t>(kind));
+  switch (kind) {
+    case Kind::AddFriend: writeUser(out, user); break;
+    case Kind::SetAttribute:
+      writeUser(out, user);
+      out.varint(index);
+      writeValue(out, value);
+      break;
+    case Kind::Tag:
+      writeUser(out, user);
+      out.bytes(name);
+      out.u8(on ? 1 : 0);
+      break;
+    case Kind::AddScore:
+      writeUser(out, user);
+      out.svarint(value.i);
+      break;
+    case Kind::Follow:
+      writeUser(out, user);
+      out.svarint(time);
+      out.u8(on ? 1 : 0);
+      break;
+    case Kind::Unfollow:
+      writeUser(out, user);
+      out.svarint(time);
+      break;
+    case Kind::AppendEvent:
+      writeUser(out, user);
+      out.varint(index);
+      out.svarint(time);
+      out.varint(fields.size());
+      for (const Value& v : fields) writeValue(out, v);
+      break;
+    case Kind::AudienceAdd:
+      out.bytes(name);
+      out.svarint(time);
+      out.varint(users.size());
+      for (const UserId& u : users) writeUser(out, u);
+      break;
+    case Kind::MessageStatus:
+      writeUser(out, user);
+      out.bytes(name);
+      out.u8(static_cast<std::uint8_t>(status));
+      out.svarint(time);
+      break;
+    case Kind::WebhookSeen:
+      out.bytes(name);
+      out.svarint(time);
+      break;
+  }
+}
+
+Mutation Mutation::decode(BinaryReader& in) {
+  Mutation m;
+  const std::uint8_t kind = in.u8();
+  if (kind > static_cast<std::uint8_t>(Kind::WebhookSeen)) throw CorruptData("unknown change kind");
+  m.kind = static_cast<Kind>(kind);
+  switch (m.kind) {
+    case Kind::AddFriend: m.user = readUser(in); break;
+    case Kind::SetAttribute:
+      m.user = readUser(in);
+      m.index = static_cast<std::uint32_t>(in.varint());
+      m.value = readValue(in);
+      break;
+    case Kind::Tag:
+      m.user = readUser(in);
+      m.name = in.bytes();
+      m.on = in.u8() != 0;
+      break;
+    case Kind::AddScore:
+      m.user = readUser(in);
+      m.value = Value::ofInt(in.svarint());
+      break;
+    case Kind::Follow:
+      m.user = readUser(in);
+      m.time = in.svarint();
+      m.on = in.u8() != 0;
+      break;
+    case Kind::Unfollow:
+      m.user = readUser(in);
+      m.time = in.svarint();
+      break;
+    case Kind::AppendEvent: {
+      m.user = readUser(in);
+      m.index = static_cast<std::uint32_t>(in.varint());
+      m.time = in.svarint();
+      const std::size_t n = in.count(1);
+      for (std::size_t i = 0; i < n; ++i) m.fields.push_back(readValue(in));
+      break;
+    }
+    case Kind::AudienceAdd: {
+      m.name = in.bytes();
+      m.time = in.svarint();
+      const std::size_t n = in.count(16);
+      m.users.resize(n);
+      for (std::size_t i = 0; i < n; ++i) m.users[i] = readUser(in);
+      break;
+    }
+    case Kind::MessageStatus: {
+      m.user = readUser(in);
+      m.name = in.bytes();
+      const std::uint8_t status = in.u8();
+      if (status > 2) throw CorruptData("unknown message status");
+      m.status = static_cast<MessageStatusKind>(status);
+      m.time = in.svarint();
+      break;
+    }
+    case Kind::WebhookSeen:
+      m.name = in.bytes();
+      m.time = in.svarint();
+      break;
+  }
+  return m;
+}
+
+}  // namespace seg

@@ -1,0 +1,387 @@
+#include "runtime/store/store.h"
+
+#include <zlib.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "runtime/store/wal.h"
+
+namespace seg {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
+constexpr std::uint32_t kSnapshotVersion = 1;
+// A transaction's frames are cut at about this size.
+constexpr std::size_t kFrameBytes = 16u << 20;
+// Webhook event ids are remembered this long; LINE redelivers within hours.
+constexpr std::int64_t kWebhookMemorySeconds = 30 * 86400;
+
+std::uint32_t crc(std::string_view bytes) {
+  uLong value = crc32(0L, Z_NULL, 0);
+  for (std::size_t pos = 0; pos < bytes.size(); pos += 1u << 30) {
+    const std::size_t n = std::min<std::size_t>(bytes.size() - pos, 1u << 30);
+    value = crc32(value, reinterpret_cast<const Bytef*>(bytes.data() + pos), static_cast<uInt>(n));
+  }
+  return static_cast<std::uint32_t>(value);
+}
+
+std::size_t encodedSize(const Mutation& m) {
+  return 40 + m.name.size() + m.users.size() * 16 + m.fields.size() * 10 + m.value.s.size();
+}
+
+nlohmann::json columnJson(const ir::ColumnSpec& c) {
+  nlohmann::json out = {{"name", c.name}, {"type", ir::valueTypeName(c.type)}};
+  if (c.type == ir::ValueType::Enum) {
+    out["values"] = c.enumValues;
+    out["labels"] = c.enumLabels;
+  }
+  return out;
+}
+
+ir::ColumnSpec columnFromJson(const nlohmann::json& j) {
+  ir::ColumnSpec c;
+  c.name = j.at("name").get<std::string>();
+  const std::string type = j.at("type").get<std::string>();
+  static const std::pair<const char*, ir::ValueType> kTypes[] = {
+      {"bool", ir::ValueType::Bool},         {"int", ir::ValueType::Int},   {"string", ir::ValueType::String},
+      {"date", ir::ValueType::Date},         {"time", ir::ValueType::Time}, {"duration", ir::ValueType::Duration},
+      {"percent", ir::ValueType::Percent},   {"enum", ir::ValueType::Enum},
+  };
+  bool known = false;
+  for (const auto& [name, value] : kTypes) {
+    if (type == name) {
+      c.type = value;
+      known = true;
+    }
+  }
+  if (!known) throw CorruptData("unknown column type `" + type + "`");
+  if (c.type == ir::ValueType::Enum) {
+    c.enumValues = j.at("values").get<std::vector<std::string>>();
+    c.enumLabels = j.at("labels").get<std::vector<std::string>>();
+    if (c.enumLabels.size() != c.enumValues.size()) throw CorruptData("enum labels do not match values");
+  }
+  return c;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------ schema
+
+std::string schemaToJson(const ir::Schema& schema) {
+  nlohmann::json out = {{"attributes", nlohmann::json::array()}, {"events", nlohmann::json::array()}};
+  for (const ir::ColumnSpec& c : schema.attributes) out["attributes"].push_back(columnJson(c));
+  for (const ir::EventSpec& e : schema.events) {
+    nlohmann::json event = {{"name", e.name}, {"builtin", e.builtin}, {"fields", nlohmann::json::array()}};
+    for (const ir::ColumnSpec& f : e.fields) event["fields"].push_back(columnJson(f));
+    out["events"].push_back(event);
+  }
+  return out.dump(1);
+}
+
+ir::Schema schemaFromJson(const std::string& text) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(text);
+    ir::Schema schema;
+    for (const auto& c : j.at("attributes")) schema.attributes.push_back(columnFromJson(c));
+    for (const auto& e : j.at("events")) {
+      ir::EventSpec event{e.at("name").get<std::string>(), {}, e.at("builtin").get<bool>()};
+      for (const auto& f : e.at("fields")) event.fields.push_back(columnFromJson(f));
+      schema.events.push_back(std::move(event));
+    }
+    return schema;
+  } catch (const nlohmann::json::exception& e) {
+    throw CorruptData(std::string("invalid schema: ") + e.what());
+  }
+}
+
+namespace {
+
+void mergeColumn(ir::ColumnSpec& stored, const ir::ColumnSpec& program, const std::string& owner) {
+  if (stored.type != program.type) {
+    throw StoreError(fmt::format("{} `{}` is {} in the store but {} in the program; export the data and import it again "
+                                 "to change its type",
+                                 owner, stored.name, ir::valueTypeName(stored.type), ir::valueTypeName(program.type)));
+  }
+  if (stored.type != ir::ValueType::Enum) return;
+  // Stored ranks stay valid only if the program keeps the stored values, in
+  // order, and adds new ones after them.
+  for (std::size_t i = 0; i < stored.enumValues.size(); ++i) {
+    if (i >= program.enumValues.size() || program.enumValues[i] != stored.enumValues[i]) {
+      throw StoreError(fmt::format("enum `{}` in the store has values ({}{}) that the program reorders or drops; "
+                                   "add new values at the end",
+                                   stored.name, stored.enumValues.empty() ? "" : stored.enumValues[0],
+                                   stored.enumValues.size() > 1 ? ", ..." : ""));
+    }
+  }
+  stored.enumValues = program.enumValues;
+  stored.enumLabels = program.enumLabels;
+}
+
+}  // namespace
+
+ir::Schema mergeSchemas(const ir::Schema& stored, const ir::Schema& program) {
+  ir::Schema out = stored;
+  for (const ir::ColumnSpec& c : program.attributes) {
+    if (auto i = out.attribute(c.name)) {
+      mergeColumn(out.attributes[*i], c, "attribute");
+    } else {
+      out.attributes.push_back(c);
+    }
+  }
+  for (const ir::EventSpec& e : program.events) {
+    auto i = out.event(e.name);
+    if (!i) {
+      out.events.push_back(e);
+      continue;
+    }
+    ir::EventSpec& event = out.events[*i];
+    for (const ir::ColumnSpec& f : e.fields) {
+      if (auto fi = event.field(f.name)) {
+        mergeColumn(event.fields[*fi], f, "field " + e.name + ".");
+      } else {
+        event.fields.push_back(f);
+      }
+    }
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------ opening
+
+Store::Store(std::string dir, const OpenOptions& options) : dir_(std::move(dir)), options_(options) {}
+
+Store::~Store() = default;
+
+std::unique_ptr<Store> Store::open(const std::string& dir, const ir::Schema* programSchema, const OpenOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(dir, ec)) {
+    if (!options.create || options.readOnly) throw StoreError(fmt::format("no store at `{}`", dir));
+    fs::create_directories(dir, ec);
+    if (ec) throw StoreError(fmt::format("cannot create `{}`: {}", dir, ec.message()));
+  } else if (!fs::is_directory(dir, ec)) {
+    throw StoreError(fmt::format("`{}` is not a directory", dir));
+  }
+  std::unique_ptr<Store> store(new Store(dir, options));
+  store->lock_ = File::openLock((fs::path(dir) / "LOCK").string());
+  if (!store->lock_.tryLock(!options.readOnly)) {
+    throw StoreError(fmt::format("store `{}` is in use by another process that writes to it", dir));
+  }
+  store->load(programSchema);
+  return store;
+}
+
+void Store::load(const ir::Schema* programSchema) {
+  const auto start = std::chrono::steady_clock::now();
+  const std::string snapshotPath = (fs::path(dir_) / "snapshot.seg").string();
+  const std::string walPath = (fs::path(dir_) / "wal.log").string();
+  std::optional<std::string> snapshot = readWholeFile(snapshotPath);
+  bool schemaChanged = false;
+  if (!snapshot) {
+    if (options_.readOnly || !options_.create) throw StoreError(fmt::format("`{}` is not a seg store", dir_));
+    if (programSchema == nullptr) throw StoreError("a new store needs a program for its schema");
+    if (fs::exists(walPath)) throw StoreError(fmt::format("`{}` has a log but no snapshot; it is not a complete store", dir_));
+    state_ = std::make_unique<StoreState>(*programSchema);
+    writeSnapshot();
+  } else {
+    try {
+      const std::string_view bytes(*snapshot);
+      if (bytes.size() < 24 || bytes.substr(0, 8) != std::string_view(kSnapshotMagic, 8)) {
+        throw CorruptData("not a seg snapshot");
+      }
+      BinaryReader trailer(bytes.substr(bytes.size() - 4));
+      if (trailer.fixed32() != crc(bytes.substr(0, bytes.size() - 4))) throw CorruptData("checksum mismatch");
+      BinaryReader in(bytes.substr(8, bytes.size() - 12));
+      if (in.fixed32() != kSnapshotVersion) throw CorruptData("unsupported snapshot version");
+      snapshotTransaction_ = in.fixed64();
+      const ir::Schema stored = schemaFromJson(std::string(in.bytes()));
+      state_ = std::make_unique<StoreState>(StoreState::read(in, stored));
+      if (!in.done()) throw CorruptData("trailing bytes");
+    } catch (const CorruptData& e) {
+      throw StoreError(fmt::format("the snapshot of `{}` is damaged ({}); restore it from a backup", dir_, e.what()));
+    }
+    snapshot.reset();  // free the bytes before replaying
+    if (programSchema != nullptr) {
+      const ir::Schema merged = mergeSchemas(state_->schema(), *programSchema);
+      if (!(merged == state_->schema())) {
+        if (options_.readOnly) throw StoreError("the program adds to the store's schema; open it for writing first");
+        state_->extendSchema(merged);
+        schemaChanged = true;
+      }
+    }
+  }
+  lastTransaction_ = snapshotTransaction_;
+
+  const std::optional<std::string> log = readWholeFile(walPath);
+  if (log) {
+    WalReplay replay;
+    try {
+      replay = replayWal(*log, snapshotTransaction_, [&](std::vector<Mutation>&& changes) { state_->apply(changes); });
+    } catch (const CorruptData& e) {
+      throw StoreError(fmt::format("the log of `{}` does not fit its snapshot ({})", dir_, e.what()));
+    }
+    recovery_.replayedTransactions = replay.transactions;
+    recovery_.tornTailCut = replay.tornTail;
+    recovery_.discardedTransactions = replay.discardedFrames;
+    lastTransaction_ = std::max(lastTransaction_, replay.lastTransaction);
+    walBytes_ = replay.validBytes;
+    if (!options_.readOnly) {
+      wal_ = File::openForAppend(walPath);
+      if (replay.tornTail) {
+        wal_.truncate(replay.validBytes);  // new frames follow the last good one
+        wal_.sync();
+      }
+    }
+  } else if (!options_.readOnly) {
+    wal_ = File::openForAppend(walPath);
+    syncDirectory(dir_);
+  }
+  if (schemaChanged) checkpoint();
+  recovery_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// ------------------------------------------------------------------ writing
+
+void Store::writeSnapshot() {
+  std::string bytes(kSnapshotMagic, 8);
+  BinaryWriter out(bytes);
+  out.fixed32(kSnapshotVersion);
+  out.fixed64(lastTransaction_);
+  out.bytes(schemaToJson(state_->schema()));
+  state_->write(out);
+  out.fixed32(crc(bytes));
+  writeFileAtomically((fs::path(dir_) / "snapshot.seg").string(), bytes);
+  snapshotTransaction_ = lastTransaction_;
+}
+
+std::uint64_t Store::nextTransaction() { return ++lastTransaction_; }
+
+void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
+  if (options_.readOnly) throw StoreError("the store is open read-only");
+  if (poisoned_) throw StoreError("an unfinished transaction left the store inconsistent in memory; reopen it");
+  Pending pending{std::move(frame), std::move(changes), false, nullptr};
+  std::unique_lock lock(commitMutex_);
+  if (pending.frame.transaction == 0) pending.frame.transaction = nextTransaction();
+  queue_.push_back(&pending);
+  while (!pending.done) {
+    if (leaderActive_) {
+      committed_.wait(lock);
+      continue;
+    }
+    // Lead: write every queued frame, sync once, apply in log order.
+    leaderActive_ = true;
+    std::vector<Pending*> batch;
+    batch.swap(queue_);
+    lock.unlock();
+    std::exception_ptr error;
+    try {
+      std::string bytes;
+      for (Pending* p : batch) bytes += encodeFrame(p->frame);
+      wal_.writeAll(bytes);
+      wal_.sync();
+      walBytes_ += bytes.size();
+      std::unique_lock data(dataMutex_);
+      for (Pending* p : batch) state_->apply(p->changes);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    lock.lock();
+    for (Pending* p : batch) {
+      p->done = true;
+      p->error = error;
+    }
+    leaderActive_ = false;
+    committed_.notify_all();
+  }
+  if (pending.error) std::rethrow_exception(pending.error);
+}
+
+void Store::commit(std::vector<Mutation> changes) {
+  if (changes.empty()) return;
+  WalFrame frame;
+  frame.flags = kWalLastFrame;
+  BinaryWriter out(frame.payload);
+  for (const Mutation& m : changes) m.encode(out);
+  logAndApply(std::move(frame), std::move(changes));
+  if (walBytes_ > options_.checkpointBytes) checkpoint();
+}
+
+std::unique_ptr<Store::Transaction> Store::begin() {
+  std::lock_guard lock(commitMutex_);
+  ++openTransactions_;
+  return std::unique_ptr<Transaction>(new Transaction(*this, nextTransaction()));
+}
+
+void Store::Transaction::add(Mutation change) {
+  pendingBytes_ += encodedSize(change);
+  pending_.push_back(std::move(change));
+  if (pendingBytes_ >= kFrameBytes) flush(false);
+}
+
+void Store::Transaction::flush(bool last) {
+  WalFrame frame;
+  frame.transaction = id_;
+  frame.flags = last ? kWalLastFrame : 0;
+  BinaryWriter out(frame.payload);
+  for (const Mutation& m : pending_) m.encode(out);
+  store_.logAndApply(std::move(frame), std::move(pending_));
+  pending_.clear();
+  pendingBytes_ = 0;
+}
+
+void Store::Transaction::end() {
+  if (ended_) return;
+  ended_ = true;
+  flush(true);
+  {
+    std::lock_guard lock(store_.commitMutex_);
+    --store_.openTransactions_;
+  }
+  if (store_.walBytes_ > store_.options_.checkpointBytes) store_.checkpoint();
+}
+
+// Frames of an unfinished transaction are already applied in memory but
+// will not survive a restart: the store must not be used further.
+Store::Transaction::~Transaction() {
+  if (ended_) return;
+  std::lock_guard lock(store_.commitMutex_);
+  --store_.openTransactions_;
+  if (!pending_.empty() || id_ != 0) store_.poisoned_ = true;
+}
+
+void Store::checkpoint() {
+  if (options_.readOnly) throw StoreError("the store is open read-only");
+  std::unique_lock lock(commitMutex_);
+  committed_.wait(lock, [&] { return !leaderActive_ && queue_.empty(); });
+  // A transaction still open would be cut by the snapshot; wait for it.
+  if (openTransactions_ > 0) return;
+  {
+    std::unique_lock data(dataMutex_);
+    state_->forgetOldWebhooks(kWebhookMemorySeconds);
+    state_->optimize();
+  }
+  {
+    std::shared_lock data(dataMutex_);
+    writeSnapshot();
+  }
+  wal_.truncate(0);
+  wal_.sync();
+  walBytes_ = 0;
+}
+
+void Store::bulkLoad(std::vector<Mutation> changes) {
+  {
+    std::unique_lock data(dataMutex_);
+    state_->apply(changes);
+  }
+  changes.clear();
+  changes.shrink_to_fit();
+  checkpoint();
+}
+
+}  // namespace seg

@@ -1,0 +1,137 @@
+// A durable friend store in a directory:
+//
+//   LOCK           flock: one writer, or readers
+//   snapshot.seg   the whole state at a transaction (indexes in CRoaring's
+//                  portable format), replaced atomically
+//   wal.log        changes since the snapshot, synced before acknowledgement
+//
+// Opening loads the snapshot and replays the log; a torn tail (a crash in
+// the middle of a write) is cut off, and a transaction without its last
+// frame is ignored. Nothing acknowledged is lost: commit() returns only
+// after the log is synced. docs/store.md gives the argument in full.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <vector>
+
+#include "compiler/ir/schema.h"
+#include "runtime/store/file_io.h"
+#include "runtime/store/mutation.h"
+#include "runtime/store/store_state.h"
+#include "runtime/store/wal.h"
+
+namespace seg {
+
+struct StoreError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+struct OpenOptions {
+  bool readOnly = false;
+  bool create = true;  // create the directory and an empty store if missing
+  // After this much log, commit() writes a snapshot and empties the log.
+  std::uint64_t checkpointBytes = 512ull << 20;
+};
+
+struct RecoveryReport {
+  std::size_t replayedTransactions = 0;
+  bool tornTailCut = false;
+  std::size_t discardedTransactions = 0;
+  double seconds = 0;
+};
+
+class Store {
+ public:
+  // Opens (or creates) the store at `dir`. With `programSchema`, the store's
+  // schema is extended by what the program adds; an incompatible change
+  // (a type changed, enum values reordered) is a StoreError.
+  static std::unique_ptr<Store> open(const std::string& dir, const ir::Schema* programSchema,
+                                     const OpenOptions& options = {});
+  ~Store();
+
+  const std::string& directory() const { return dir_; }
+  const RecoveryReport& recovery() const { return recovery_; }
+
+  // Reading: hold the lock while using the state when others may write.
+  std::shared_lock<std::shared_mutex> readLock() const { return std::shared_lock(dataMutex_); }
+  const StoreState& state() const { return *state_; }
+
+  // Logs `changes` as one transaction, syncs, applies them, returns.
+  // Concurrent callers share one sync (group commit).
+  void commit(std::vector<Mutation> changes);
+
+  // A transaction larger than memory should hold: frames are logged as they
+  // fill; nothing of it survives a crash before end().
+  class Transaction {
+   public:
+    void add(Mutation change);
+    void end();  // logs the last frame; durable when it returns
+    ~Transaction();
+
+   private:
+    friend class Store;
+    Transaction(Store& store, std::uint64_t id) : store_(store), id_(id) {}
+    void flush(bool last);
+    Store& store_;
+    std::uint64_t id_;
+    std::vector<Mutation> pending_;
+    std::size_t pendingBytes_ = 0;
+    bool ended_ = false;
+  };
+  std::unique_ptr<Transaction> begin();
+
+  // Writes a snapshot of the current state and empties the log.
+  void checkpoint();
+  // Applies without logging, then snapshots: for bulk loads (`segc gen`)
+  // where a crash simply means starting over.
+  void bulkLoad(std::vector<Mutation> changes);
+
+  std::uint64_t walBytes() const { return walBytes_; }
+
+ private:
+  Store(std::string dir, const OpenOptions& options);
+  void load(const ir::Schema* programSchema);
+  void writeSnapshot();
+  std::uint64_t nextTransaction();
+  // Appends frames, syncs (shared by concurrent callers), applies changes.
+  void logAndApply(WalFrame frame, std::vector<Mutation> changes);
+
+  std::string dir_;
+  OpenOptions options_;
+  File lock_;
+  File wal_;
+  std::uint64_t walBytes_ = 0;
+  std::uint64_t lastTransaction_ = 0;     // highest id handed out
+  std::uint64_t snapshotTransaction_ = 0;  // state included in the snapshot
+  std::unique_ptr<StoreState> state_;
+  RecoveryReport recovery_;
+
+  mutable std::shared_mutex dataMutex_;  // state_: shared for readers
+  // Group commit: callers queue frames; one leader writes and syncs them.
+  std::mutex commitMutex_;
+  std::condition_variable committed_;
+  struct Pending {
+    WalFrame frame;
+    std::vector<Mutation> changes;
+    bool done = false;
+    std::exception_ptr error;
+  };
+  std::vector<Pending*> queue_;
+  bool leaderActive_ = false;
+  std::size_t openTransactions_ = 0;  // multi-frame transactions begun, not ended
+  bool poisoned_ = false;
+};
+
+// The schema as stored beside the data (JSON), and back.
+std::string schemaToJson(const ir::Schema& schema);
+ir::Schema schemaFromJson(const std::string& json);
+// The store's schema grown by what `program` adds; throws StoreError when
+// they disagree.
+ir::Schema mergeSchemas(const ir::Schema& stored, const ir::Schema& program);
+
+}  // namespace seg

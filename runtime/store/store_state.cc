@@ -1,0 +1,295 @@
+#include "runtime/store/store_state.h"
+
+#include <algorithm>
+
+#include "runtime/store/bitmap_io.h"
+
+namespace seg {
+
+// --------------------------------------------------------------- FriendTable
+
+std::optional<std::uint32_t> FriendTable::find(const UserId& user) const {
+  if (slots_.empty()) return std::nullopt;
+  const std::size_t mask = slots_.size() - 1;
+  for (std::size_t slot = user.hash() & mask;; slot = (slot + 1) & mask) {
+    const std::uint32_t id = slots_[slot];
+    if (id == kNoRow) return std::nullopt;
+    if (users_[id] == user) return id;
+  }
+}
+
+std::uint32_t FriendTable::intern(const UserId& user, bool& added) {
+  added = false;
+  if (auto id = find(user)) return *id;
+  if ((users_.size() + 1) * 2 > slots_.size()) rehash(std::max<std::size_t>(1024, slots_.size() * 2));
+  const auto id = static_cast<std::uint32_t>(users_.size());
+  users_.push_back(user);
+  const std::size_t mask = slots_.size() - 1;
+  std::size_t slot = user.hash() & mask;
+  while (slots_[slot] != kNoRow) slot = (slot + 1) & mask;
+  slots_[slot] = id;
+  added = true;
+  return id;
+}
+
+void FriendTable::rehash(std::size_t slots) {
+  slots_.assign(slots, kNoRow);
+  const std::size_t mask = slots - 1;
+  for (std::uint32_t id = 0; id < users_.size(); ++id) {
+    std::size_t slot = users_[id].hash() & mask;
+    while (slots_[slot] != kNoRow) slot = (slot + 1) & mask;
+    slots_[slot] = id;
+  }
+}
+
+void FriendTable::assign(std::vector<UserId> users) {
+  users_ = std::move(users);
+  std::size_t slots = 1024;
+  while (slots < users_.size() * 2) slots *= 2;
+  rehash(slots);
+}
+
+std::size_t FriendTable::memoryBytes() const { return users_.capacity() * sizeof(UserId) + slots_.capacity() * 4; }
+
+// ---------------------------------------------------------------- StoreState
+
+StoreState::StoreState(ir::Schema schema) : schema_(std::move(schema)) {
+  for (const ir::ColumnSpec& c : schema_.attributes) attributes_.emplace_back(c);
+  for (const ir::EventSpec& e : schema_.events) events_.emplace_back(e);
+  const auto need = [&](std::optional<std::size_t> index, const char* what) {
+    if (!index) throw CorruptData(std::string("schema lacks the built-in `") + what + "`");
+    return *index;
+  };
+  scoreIndex_ = need(schema_.attribute("score"), "score");
+  followedAtIndex_ = need(schema_.attribute("followed_at"), "followed_at");
+  blockedIndex_ = need(schema_.attribute("blocked"), "blocked");
+  followIndex_ = need(schema_.event("follow"), "follow");
+  unfollowIndex_ = need(schema_.event("unfollow"), "unfollow");
+}
+
+const AttributeColumn* StoreState::attribute(const std::string& name) const {
+  const auto index = schema_.attribute(name);
+  return index ? &attributes_[*index] : nullptr;
+}
+
+const EventLog* StoreState::events(const std::string& name) const {
+  const auto index = schema_.event(name);
+  return index ? &events_[*index] : nullptr;
+}
+
+const Bitmap& StoreState::blocked() const { return *attributes_[blockedIndex_].valueBitmap(1); }
+
+void StoreState::growTo(std::uint32_t friends) {
+  if (friends <= capacity_) return;
+  capacity_ = std::max<std::uint32_t>(friends, std::max<std::uint32_t>(1024, capacity_ + capacity_ / 2));
+  for (AttributeColumn& c : attributes_) c.resize(capacity_);
+  for (EventLog& e : events_) e.resizeFriends(capacity_);
+}
+
+std::uint32_t StoreState::intern(const UserId& user) {
+  bool added = false;
+  const std::uint32_t id = friends_.intern(user, added);
+  if (added) growTo(friends_.size());
+  return id;
+}
+
+void StoreState::setAttribute(std::uint32_t id, std::size_t index, const Value& value) {
+  if (index >= attributes_.size()) throw CorruptData("attribute index out of range");
+  AttributeColumn& column = attributes_[index];
+  const ir::ValueType type = column.spec().type;
+  const bool fits = value.isMissing() || (type == ir::ValueType::String && value.kind == Value::Kind::String) ||
+                    (type == ir::ValueType::Bool && value.kind == Value::Kind::Bool) ||
+                    (ir::isIntegral(type) && value.kind == Value::Kind::Int);
+  if (!fits) throw CorruptData("value of the wrong type for `" + column.spec().name + "`");
+  if (type == ir::ValueType::Enum && !value.isMissing() &&
+      (value.i < 0 || static_cast<std::size_t>(value.i) >= column.spec().enumValues.size())) {
+    throw CorruptData("enum rank out of range for `" + column.spec().name + "`");
+  }
+  column.set(id, value);
+}
+
+void StoreState::flushEvents(std::vector<std::vector<EventRow>>& pending) {
+  for (std::size_t i = 0; i < pending.size(); ++i) {
+    if (!pending[i].empty()) events_[i].append(std::move(pending[i]));
+    pending[i].clear();
+  }
+}
+
+void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>& pending) {
+  using Kind = Mutation::Kind;
+  switch (m.kind) {
+    case Kind::AddFriend: intern(m.user); break;
+    case Kind::SetAttribute: setAttribute(intern(m.user), m.index, m.value); break;
+    case Kind::Tag: {
+      const std::uint32_t id = intern(m.user);
+      if (m.on) {
+        tags_[m.name].add(id);
+      } else if (auto it = tags_.find(m.name); it != tags_.end()) {
+        it->second.remove(id);
+      }
+      break;
+    }
+    case Kind::AddScore: {
+      const std::uint32_t id = intern(m.user);
+      AttributeColumn& score = attributes_[scoreIndex_];
+      const std::int64_t current = score.has(id) ? score.intAt(id) : 0;
+      score.set(id, Value::ofInt(current + m.value.i));
+      break;
+    }
+    case Kind::Follow: {
+      const std::uint32_t id = intern(m.user);
+      attributes_[followedAtIndex_].set(id, Value::ofInt(m.time));
+      attributes_[blockedIndex_].set(id, Value::ofBool(false));
+      pending[followIndex_].push_back({id, m.time, {Value::ofBool(m.on)}});
+      break;
+    }
+    case Kind::Unfollow: {
+      const std::uint32_t id = intern(m.user);
+      attributes_[blockedIndex_].set(id, Value::ofBool(true));
+      pending[unfollowIndex_].push_back({id, m.time, {}});
+      break;
+    }
+    case Kind::AppendEvent: {
+      if (m.index >= events_.size()) throw CorruptData("event index out of range");
+      const std::uint32_t id = intern(m.user);
+      pending[m.index].push_back({id, m.time, m.fields});
+      break;
+    }
+    case Kind::AudienceAdd: {
+      std::vector<std::uint32_t> ids;
+      ids.reserve(m.users.size());
+      for (const UserId& user : m.users) ids.push_back(intern(user));
+      std::sort(ids.begin(), ids.end());
+      ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+      auto [it, created] = audiences_.try_emplace(m.name);
+      if (created) it->second.createdAt = m.time;
+      it->second.members.addSorted(ids);
+      break;
+    }
+    case Kind::MessageStatus:
+      messageStatus_[m.name].byKind[static_cast<std::size_t>(m.status)].add(intern(m.user));
+      break;
+    case Kind::WebhookSeen: webhookSeen_[m.name] = m.time; break;
+  }
+}
+
+void StoreState::apply(const std::vector<Mutation>& changes) {
+  std::vector<std::vector<EventRow>> pending(events_.size());
+  for (const Mutation& m : changes) {
+    // Attribute changes do not depend on events, so events can wait; only
+    // keep the batches bounded.
+    applyOne(m, pending);
+  }
+  flushEvents(pending);
+}
+
+void StoreState::extendSchema(const ir::Schema& schema) {
+  for (std::size_t i = attributes_.size(); i < schema.attributes.size(); ++i) {
+    attributes_.emplace_back(schema.attributes[i]);
+    attributes_.back().resize(capacity_);
+  }
+  for (std::size_t i = events_.size(); i < schema.events.size(); ++i) {
+    events_.emplace_back(schema.events[i]);
+    events_.back().resizeFriends(capacity_);
+  }
+  schema_ = schema;
+}
+
+void StoreState::forgetOldWebhooks(std::int64_t window) {
+  std::int64_t newest = INT64_MIN;
+  for (const auto& [id, time] : webhookSeen_) newest = std::max(newest, time);
+  std::erase_if(webhookSeen_, [&](const auto& entry) { return entry.second < newest - window; });
+}
+
+void StoreState::optimize() {
+  for (AttributeColumn& c : attributes_) c.optimize();
+  for (EventLog& e : events_) e.optimize();
+  for (auto& [name, bitmap] : tags_) bitmap.optimize();
+  for (auto& [name, audience] : audiences_) audience.members.optimize();
+}
+
+StoreState::Footprint StoreState::footprint() const {
+  Footprint out;
+  out.friendBytes = friends_.memoryBytes();
+  for (const AttributeColumn& c : attributes_) {
+    out.friendBytes += c.memoryBytes();
+    out.indexBytes += c.indexBytes();
+  }
+  for (const EventLog& e : events_) {
+    out.eventBytes += e.memoryBytes();
+    out.indexBytes += e.indexBytes();
+  }
+  for (const auto& [name, bitmap] : tags_) out.indexBytes += bitmap.sizeInBytes();
+  for (const auto& [name, audience] : audiences_) out.indexBytes += audience.members.sizeInBytes();
+  for (const auto& [name, status] : messageStatus_) {
+    for (const Bitmap& b : status.byKind) out.indexBytes += b.sizeInBytes();
+  }
+  return out;
+}
+
+void StoreState::write(BinaryWriter& out) const {
+  const std::uint32_t n = friends_.size();
+  out.varint(n);
+  out.raw(friends_.users().data(), n * sizeof(UserId));
+  out.varint(attributes_.size());
+  for (const AttributeColumn& c : attributes_) c.write(out, n);
+  out.varint(events_.size());
+  for (const EventLog& e : events_) e.write(out);
+  out.varint(tags_.size());
+  for (const auto& [name, bitmap] : tags_) {
+    out.bytes(name);
+    writeBitmap(out, bitmap);
+  }
+  out.varint(audiences_.size());
+  for (const auto& [name, audience] : audiences_) {
+    out.bytes(name);
+    out.svarint(audience.createdAt);
+    writeBitmap(out, audience.members);
+  }
+  out.varint(messageStatus_.size());
+  for (const auto& [name, status] : messageStatus_) {
+    out.bytes(name);
+    for (const Bitmap& b : status.byKind) writeBitmap(out, b);
+  }
+  out.varint(webhookSeen_.size());
+  for (const auto& [id, time] : webhookSeen_) {
+    out.bytes(id);
+    out.svarint(time);
+  }
+}
+
+StoreState StoreState::read(BinaryReader& in, ir::Schema schema) {
+  StoreState state(std::move(schema));
+  const std::size_t n = in.count(sizeof(UserId));
+  if (n > kNoRow) throw CorruptData("too many friends");
+  std::vector<UserId> users(n);
+  in.raw(users.data(), n * sizeof(UserId));
+  state.friends_.assign(std::move(users));
+  const auto friends = static_cast<std::uint32_t>(n);
+  if (in.varint() != state.attributes_.size()) throw CorruptData("attribute count does not match the schema");
+  for (AttributeColumn& c : state.attributes_) c.read(in, friends);
+  if (in.varint() != state.events_.size()) throw CorruptData("event count does not match the schema");
+  for (EventLog& e : state.events_) e.read(in, friends);
+  state.capacity_ = friends;
+  state.growTo(friends + 1);
+  const auto readNamedBitmaps = [&](auto&& store) {
+    const std::size_t count = in.count(2);
+    for (std::size_t i = 0; i < count; ++i) store(std::string(in.bytes()));
+  };
+  readNamedBitmaps([&](std::string name) { state.tags_.emplace(std::move(name), readBitmap(in)); });
+  readNamedBitmaps([&](std::string name) {
+    Audience audience;
+    audience.createdAt = in.svarint();
+    audience.members = readBitmap(in);
+    state.audiences_.emplace(std::move(name), std::move(audience));
+  });
+  readNamedBitmaps([&](std::string name) {
+    MessageStatus status;
+    for (Bitmap& b : status.byKind) b = readBitmap(in);
+    state.messageStatus_.emplace(std::move(name), std::move(status));
+  });
+  readNamedBitmaps([&](std::string id) { state.webhookSeen_.emplace(std::move(id), in.svarint()); });
+  return state;
+}
+
+}  // namespace seg

@@ -1,0 +1,108 @@
+// Everything a store holds, in memory: friends by dense id, their
+// attribute columns, tags, audiences, message status and event logs, with
+// their indexes. Changes arrive as Mutations (runtime/store/mutation.h);
+// durability is the job of Store (store.h).
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "compiler/ir/schema.h"
+#include "runtime/index/bitmap.h"
+#include "runtime/store/columns.h"
+#include "runtime/store/event_log.h"
+#include "runtime/store/mutation.h"
+#include "runtime/store/user_id.h"
+
+namespace seg {
+
+// Dense friend ids by LINE user ID: an open-addressing table of ids whose
+// keys live in the id-ordered user list (4 bytes a slot, not a node a key).
+class FriendTable {
+ public:
+  std::optional<std::uint32_t> find(const UserId& user) const;
+  // The friend's id, adding the friend if new.
+  std::uint32_t intern(const UserId& user, bool& added);
+  std::uint32_t size() const { return static_cast<std::uint32_t>(users_.size()); }
+  const UserId& user(std::uint32_t id) const { return users_[id]; }
+  const std::vector<UserId>& users() const { return users_; }
+  void assign(std::vector<UserId> users);  // rebuilds the table
+  std::size_t memoryBytes() const;
+
+ private:
+  void rehash(std::size_t slots);
+  std::vector<UserId> users_;
+  std::vector<std::uint32_t> slots_;  // kNoRow = empty
+};
+
+struct Audience {
+  Bitmap members;
+  std::int64_t createdAt = 0;  // LINE deletes audiences 180 days after creation
+};
+
+struct MessageStatus {
+  std::array<Bitmap, 3> byKind;  // received, opened, clicked
+};
+
+class StoreState {
+ public:
+  explicit StoreState(ir::Schema schema);
+
+  const ir::Schema& schema() const { return schema_; }
+  const FriendTable& friends() const { return friends_; }
+  std::uint32_t friendCount() const { return friends_.size(); }
+  const AttributeColumn& attribute(std::size_t index) const { return attributes_[index]; }
+  const AttributeColumn* attribute(const std::string& name) const;
+  const EventLog& events(std::size_t index) const { return events_[index]; }
+  const EventLog* events(const std::string& name) const;
+  const std::map<std::string, Bitmap>& tags() const { return tags_; }
+  const std::map<std::string, Audience>& audiences() const { return audiences_; }
+  const std::map<std::string, MessageStatus>& messageStatus() const { return messageStatus_; }
+  bool webhookSeen(const std::string& eventId) const { return webhookSeen_.contains(eventId); }
+  std::size_t webhookSeenCount() const { return webhookSeen_.size(); }
+  // Friends who blocked the account (never receive).
+  const Bitmap& blocked() const;
+
+  // Applies changes in order; consecutive events are appended in batches.
+  void apply(const std::vector<Mutation>& changes);
+  // Extends the schema (new attributes, events, fields, enum values).
+  void extendSchema(const ir::Schema& schema);
+  // Drops webhook ids more than `window` older than the newest (LINE does
+  // not redeliver that late).
+  void forgetOldWebhooks(std::int64_t window);
+  void optimize();
+
+  struct Footprint {
+    std::size_t friendBytes = 0, eventBytes = 0, indexBytes = 0;
+  };
+  Footprint footprint() const;
+
+  void write(BinaryWriter& out) const;
+  static StoreState read(BinaryReader& in, ir::Schema schema);
+
+ private:
+  std::uint32_t intern(const UserId& user);
+  void growTo(std::uint32_t friends);
+  void applyOne(const Mutation& m, std::vector<std::vector<EventRow>>& pending);
+  void flushEvents(std::vector<std::vector<EventRow>>& pending);
+  void setAttribute(std::uint32_t id, std::size_t index, const Value& value);
+
+  ir::Schema schema_;
+  FriendTable friends_;
+  std::uint32_t capacity_ = 0;  // columns are sized ahead of the friend count
+  std::vector<AttributeColumn> attributes_;
+  std::vector<EventLog> events_;
+  std::map<std::string, Bitmap> tags_;
+  std::map<std::string, Audience> audiences_;
+  std::map<std::string, MessageStatus> messageStatus_;
+  std::unordered_map<std::string, std::int64_t> webhookSeen_;
+  std::size_t scoreIndex_, followedAtIndex_, blockedIndex_;
+  std::size_t followIndex_, unfollowIndex_;
+};
+
+}  // namespace seg

@@ -1,0 +1,211 @@
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <fmt/format.h>
+
+#include "compiler/ir/schema.h"
+#include "compiler/sema/sema.h"
+#include "compiler/syntax/parser.h"
+#include "runtime/store/store.h"
+#include "runtime/store/wal.h"
+
+namespace fs = std::filesystem;
+
+namespace seg {
+namespace {
+
+ir::Schema schemaOf(const std::string& text) {
+  SourceManager sources;
+  DiagnosticEngine diags;
+  const FileId file = sources.add("t.seg", text);
+  sema::TypedProgram program = sema::analyze(syntax::parseFile(sources, file, diags), sources, diags);
+  EXPECT_FALSE(diags.hasErrors());
+  return ir::lowerSchema(program);
+}
+
+const char* kProgram = R"(
+schema {
+  member_rank: enum(bronze, silver, gold)
+  points: int
+  pref: string
+  event purchase(product: string, price: int)
+}
+)";
+
+UserId user(int n) { return *UserId::parse(fmt::format("U{:032x}", n)); }
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / fmt::format("seg-store-{}-{}", getpid(), counter_++)).string();
+    schema_ = schemaOf(kProgram);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  Mutation set(int friendNumber, const std::string& attribute, Value value) {
+    Mutation m;
+    m.kind = Mutation::Kind::SetAttribute;
+    m.user = user(friendNumber);
+    m.index = static_cast<std::uint32_t>(*schema_.attribute(attribute));
+    m.value = std::move(value);
+    return m;
+  }
+  Mutation purchase(int friendNumber, std::int64_t time, const std::string& product, std::int64_t price) {
+    Mutation m;
+    m.kind = Mutation::Kind::AppendEvent;
+    m.user = user(friendNumber);
+    m.index = static_cast<std::uint32_t>(*schema_.event("purchase"));
+    m.time = time;
+    m.fields = {Value::ofString(product), Value::ofInt(price)};
+    return m;
+  }
+
+  std::string dir_;
+  ir::Schema schema_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(StoreTest, CommittedChangesSurviveReopening) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({set(1, "points", Value::ofInt(120)), set(2, "points", Value::ofInt(-5)),
+                   set(1, "member_rank", Value::ofInt(2)), set(2, "pref", Value::ofString("東京都"))});
+    store->commit({purchase(1, 1000, "化粧水", 3200), purchase(2, 500, "乳液", 1800), purchase(1, 700, "x", 1)});
+  }
+  auto store = Store::open(dir_, &schema_);
+  const StoreState& s = store->state();
+  EXPECT_EQ(store->recovery().replayedTransactions, 2u);
+  ASSERT_EQ(s.friendCount(), 2u);
+  const std::uint32_t one = *s.friends().find(user(1));
+  EXPECT_EQ(s.attribute("points")->get(one), Value::ofInt(120));
+  EXPECT_EQ(s.attribute("points")->bsi().compare(Compare::Lt, 0).toVector(),
+            std::vector<std::uint32_t>{*s.friends().find(user(2))});
+  EXPECT_EQ(s.attribute("member_rank")->valueBitmap(2)->toVector(), std::vector<std::uint32_t>{one});
+  const EventLog& log = *s.events("purchase");
+  ASSERT_EQ(log.size(), 3u);
+  EXPECT_EQ(log.timeAt(0), 500);  // kept in time order
+  EXPECT_EQ(log.timeAt(1), 700);
+  EXPECT_EQ(log.timeAt(2), 1000);
+  // One friend's events, newest first, through the chain.
+  const std::uint32_t newest = log.latestOf(one);
+  EXPECT_EQ(log.timeAt(newest), 1000);
+  EXPECT_EQ(log.timeAt(log.previousOf(newest)), 700);
+  EXPECT_EQ(log.previousOf(log.previousOf(newest)), kNoRow);
+  EXPECT_EQ(log.field(0).get(newest), Value::ofString("化粧水"));
+}
+
+TEST_F(StoreTest, CheckpointThenLogTail) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({set(1, "points", Value::ofInt(1))});
+    store->checkpoint();
+    EXPECT_EQ(store->walBytes(), 0u);
+    store->commit({set(1, "points", Value::ofInt(2)), set(3, "points", Value::ofInt(3))});
+  }
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_EQ(store->recovery().replayedTransactions, 1u);
+  EXPECT_EQ(store->state().attribute("points")->get(0), Value::ofInt(2));
+  EXPECT_EQ(store->state().friendCount(), 2u);
+}
+
+TEST_F(StoreTest, TornTailIsCutAndLaterWritesFollowTheLastGoodFrame) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({set(1, "points", Value::ofInt(10))});
+    store->commit({set(2, "points", Value::ofInt(20))});
+  }
+  const std::string wal = dir_ + "/wal.log";
+  fs::resize_file(wal, fs::file_size(wal) - 3);  // a crash in the middle of the second frame
+  {
+    auto store = Store::open(dir_, &schema_);
+    EXPECT_TRUE(store->recovery().tornTailCut);
+    EXPECT_EQ(store->state().friendCount(), 1u);
+    store->commit({set(3, "points", Value::ofInt(30))});
+  }
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_FALSE(store->recovery().tornTailCut);
+  EXPECT_EQ(store->state().friendCount(), 2u);
+}
+
+TEST_F(StoreTest, UnfinishedTransactionIsIgnoredOnRestart) {
+  { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
+  // A large transaction whose last frame never reached the disk.
+  WalFrame frame;
+  frame.transaction = 99;
+  frame.flags = 0;
+  BinaryWriter out(frame.payload);
+  set(2, "points", Value::ofInt(2)).encode(out);
+  std::ofstream(dir_ + "/wal.log", std::ios::app | std::ios::binary) << encodeFrame(frame);
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_EQ(store->recovery().discardedTransactions, 1u);
+  EXPECT_EQ(store->state().friendCount(), 1u);
+}
+
+TEST_F(StoreTest, SchemaGrowsButDoesNotChangeTypes) {
+  { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
+  const ir::Schema grown = schemaOf(std::string(kProgram).replace(std::string(kProgram).find("pref: string"), 12,
+                                                                     "pref: string\n  newsletter: bool"));
+  {
+    auto store = Store::open(dir_, &grown);
+    EXPECT_TRUE(store->state().attribute("newsletter") != nullptr);
+    EXPECT_EQ(store->state().attribute("points")->get(0), Value::ofInt(1));
+  }
+  const ir::Schema changed = schemaOf(std::string(kProgram).replace(std::string(kProgram).find("points: int"), 11,
+                                                                       "points: string"));
+  EXPECT_THROW(Store::open(dir_, &changed), StoreError);
+  const ir::Schema reordered = schemaOf(std::string(kProgram).replace(std::string(kProgram).find("bronze, silver"), 14,
+                                                                         "silver, bronze"));
+  EXPECT_THROW(Store::open(dir_, &reordered), StoreError);
+}
+
+TEST_F(StoreTest, DamagedSnapshotIsAnErrorNotACrash) {
+  { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
+  { Store::open(dir_, &schema_)->checkpoint(); }
+  std::fstream file(dir_ + "/snapshot.seg", std::ios::in | std::ios::out | std::ios::binary);
+  file.seekp(40);
+  file.put('\x7f');
+  file.close();
+  EXPECT_THROW(Store::open(dir_, &schema_), StoreError);
+}
+
+TEST_F(StoreTest, SecondWriterIsRefused) {
+  auto first = Store::open(dir_, &schema_);
+  EXPECT_THROW(Store::open(dir_, &schema_), StoreError);
+}
+
+TEST_F(StoreTest, FollowUnfollowTagsAudiencesAndScore) {
+  auto store = Store::open(dir_, &schema_);
+  Mutation follow = Mutation::of(Mutation::Kind::Follow);
+  follow.user = user(1);
+  follow.time = 100;
+  Mutation unfollow = Mutation::of(Mutation::Kind::Unfollow);
+  unfollow.user = user(2);
+  unfollow.time = 200;
+  Mutation tag = Mutation::of(Mutation::Kind::Tag);
+  tag.user = user(1);
+  tag.name = "VIP";
+  tag.on = true;
+  Mutation score = Mutation::of(Mutation::Kind::AddScore);
+  score.user = user(1);
+  score.value = Value::ofInt(5);
+  Mutation audience = Mutation::of(Mutation::Kind::AudienceAdd);
+  audience.name = "winter";
+  audience.time = 50;
+  audience.users = {user(2), user(3), user(2)};
+  store->commit({follow, unfollow, tag, score, score, audience});
+  const StoreState& s = store->state();
+  EXPECT_EQ(s.blocked().toVector(), std::vector<std::uint32_t>{1});
+  EXPECT_EQ(s.tags().at("VIP").toVector(), std::vector<std::uint32_t>{0});
+  EXPECT_EQ(s.attribute("score")->get(0), Value::ofInt(10));
+  EXPECT_EQ(s.attribute("followed_at")->get(0), Value::ofInt(100));
+  EXPECT_EQ(s.audiences().at("winter").members.toVector(), (std::vector<std::uint32_t>{1, 2}));
+  EXPECT_EQ(s.events("follow")->size(), 1u);
+  EXPECT_EQ(s.events("unfollow")->size(), 1u);
+}
+
+}  // namespace
+}  // namespace seg
