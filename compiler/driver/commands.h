@@ -19,5 +19,9 @@ struct Command {
 };
 
 Command addCheckCommand(CLI::App& app);
+Command addImportCommand(CLI::App& app);
+Command addExportCommand(CLI::App& app);
+Command addStatsCommand(CLI::App& app);
+Command addGenCommand(CLI::App& app);
 
 }  // namespace seg::driver

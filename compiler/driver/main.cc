@@ -15,6 +15,10 @@ int main(int argc, char** argv) {
 
   const std::vector<Command> commands = {
       addCheckCommand(app),
+      addImportCommand(app),
+      addExportCommand(app),
+      addStatsCommand(app),
+      addGenCommand(app),
   };
 
   try {

@@ -1,7 +1,5 @@
 // Checking what each declaration says: segments (and their cycles),
 // messages, rich menus, scenarios, rules, campaigns, the policy and tests.
-#include <date/tz.h>
-
 #include <algorithm>
 #include <filesystem>
 #include <functional>
@@ -15,6 +13,7 @@
 
 #include "compiler/base/civil_time.h"
 #include "compiler/base/spelling.h"
+#include "compiler/base/timezone.h"
 #include "compiler/sema/analyzer.h"
 
 namespace seg::sema {
@@ -493,17 +492,11 @@ void Analyzer::checkPolicy() {
   }
   if (decl->timezone) {
     const std::string& name = decl->timezone->value;
-    try {
-      date::locate_zone(name);
+    if (TimeZone::find(name)) {
       p_.policy.timezone = name;
-    } catch (const std::exception&) {
-      std::vector<std::string> zones;
-      try {
-        for (const auto& zone : date::get_tzdb().zones) zones.emplace_back(zone.name());
-      } catch (const std::exception&) {
-      }
+    } else {
       Diagnostic& d = diags_.report(DiagId::UnknownTimezone, decl->timezone->range, name);
-      suggest(d, name, zones);
+      suggest(d, name, TimeZone::names());
       d.addHelp("time zones are IANA names such as \"Asia/Tokyo\"");
     }
   }

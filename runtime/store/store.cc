@@ -374,13 +374,11 @@ void Store::checkpoint() {
   walBytes_ = 0;
 }
 
-void Store::bulkLoad(std::vector<Mutation> changes) {
+void Store::bulkLoad(const std::function<void(StoreState&)>& fill) {
   {
     std::unique_lock data(dataMutex_);
-    state_->apply(changes);
+    fill(*state_);
   }
-  changes.clear();
-  changes.shrink_to_fit();
   checkpoint();
 }
 

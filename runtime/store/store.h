@@ -13,6 +13,7 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <shared_mutex>
@@ -87,9 +88,9 @@ class Store {
 
   // Writes a snapshot of the current state and empties the log.
   void checkpoint();
-  // Applies without logging, then snapshots: for bulk loads (`segc gen`)
+  // Writes without logging, then snapshots: for bulk loads (`segc gen`)
   // where a crash simply means starting over.
-  void bulkLoad(std::vector<Mutation> changes);
+  void bulkLoad(const std::function<void(StoreState&)>& fill);
 
   std::uint64_t walBytes() const { return walBytes_; }
 

@@ -70,6 +70,13 @@ class StoreState {
 
   // Applies changes in order; consecutive events are appended in batches.
   void apply(const std::vector<Mutation>& changes);
+
+  // Direct writes for bulk loads (`segc gen`), which snapshot at the end
+  // instead of logging each change. Same effects as the matching Mutation.
+  std::uint32_t addFriend(const UserId& user) { return intern(user); }
+  void setValue(std::uint32_t id, std::size_t attribute, const Value& value) { setAttribute(id, attribute, value); }
+  void addTag(std::uint32_t id, const std::string& tag) { tags_[tag].add(id); }
+  void appendEvents(std::size_t event, std::vector<EventRow> rows) { events_.at(event).append(std::move(rows)); }
   // Extends the schema (new attributes, events, fields, enum values).
   void extendSchema(const ir::Schema& schema);
   // Drops webhook ids more than `window` older than the newest (LINE does

@@ -1,0 +1,22 @@
+// Loading and checking a program for the commands that run it: prints its
+// diagnostics the way `segc check` does and says whether it can be used.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "compiler/diagnostics/diagnostics.h"
+#include "compiler/sema/typed_program.h"
+
+namespace seg::driver {
+
+struct LoadedProgram {
+  SourceManager sources;
+  sema::TypedProgram program;
+};
+
+// nullptr when the program cannot be read or has errors (already printed).
+std::unique_ptr<LoadedProgram> loadProgram(const std::string& path);
+
+}  // namespace seg::driver

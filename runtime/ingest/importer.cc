@@ -1,0 +1,724 @@
+#include "runtime/ingest/importer.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <set>
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include "compiler/base/spelling.h"
+#include "runtime/ingest/line_reader.h"
+#include "runtime/ingest/values.h"
+
+namespace seg {
+namespace {
+
+constexpr std::size_t kKeptErrors = 100;
+constexpr std::size_t kMaxWebhookBytes = 16u << 20;
+
+// One record's changes, or why it is bad.
+struct Parsed {
+  bool header = false;  // a CSV header row: not a record
+  std::vector<Mutation> changes;
+  std::optional<RecordError> error;
+  std::size_t duplicates = 0;
+  std::size_t ignored = 0;
+};
+
+class RecordSource {
+ public:
+  virtual ~RecordSource() = default;
+  // The next record; false at the end of the input.
+  virtual bool next(Parsed& out) = 0;
+  virtual std::uint64_t bytesRead() const = 0;
+  virtual std::uint64_t totalBytes() const = 0;
+};
+
+RecordError errorAt(std::size_t line, std::string field, std::string message) {
+  return {line, std::move(field), std::move(message)};
+}
+
+std::optional<UserId> userIdFrom(std::string_view text, std::size_t line, std::optional<RecordError>& error,
+                                 const char* field = "user_id") {
+  std::string why;
+  auto user = UserId::parse(text, &why);
+  if (!user) {
+    std::string shown(text.substr(0, 40));
+    error = errorAt(line, field, fmt::format("\"{}\" is not a LINE user ID: {}", shown, why));
+  }
+  return user;
+}
+
+std::string suggestion(const std::string& name, const std::vector<std::string>& candidates) {
+  auto match = closestMatch(name, candidates);
+  return match ? fmt::format("; did you mean `{}`?", *match) : "";
+}
+
+std::vector<std::string> attributeNames(const ir::Schema& schema) {
+  std::vector<std::string> out;
+  for (const ir::ColumnSpec& c : schema.attributes) out.push_back(c.name);
+  out.push_back("tags");
+  return out;
+}
+
+// Reads lines, skipping blank ones; reports over-long lines as errors.
+class LineSource : public RecordSource {
+ public:
+  explicit LineSource(const std::string& path) : reader_(path) {}
+  std::uint64_t bytesRead() const override { return reader_.bytesRead(); }
+  std::uint64_t totalBytes() const override { return reader_.totalBytes(); }
+
+ protected:
+  // The next non-blank line; false at the end. Over-long lines come back
+  // as an error in `out`.
+  bool nextLine(std::string& line, Parsed& out) {
+    bool tooLong = false;
+    while (reader_.next(line, tooLong)) {
+      if (tooLong) {
+        out.error = errorAt(reader_.lineNumber(), "",
+                            fmt::format("line is longer than {} MiB; it was skipped", LineReader::kMaxLineBytes >> 20));
+        return true;
+      }
+      if (line.find_first_not_of(" \t\r") != std::string::npos) return true;
+    }
+    return false;
+  }
+  std::size_t lineNumber() const { return reader_.lineNumber(); }
+
+  LineReader reader_;
+};
+
+// ------------------------------------------------------------- JSON lines
+
+class JsonLineSource : public LineSource {
+ public:
+  JsonLineSource(const std::string& path, const ir::Schema& schema, const TimeZone& zone)
+      : LineSource(path), schema_(schema), zone_(zone) {}
+
+  bool next(Parsed& out) override {
+    std::string line;
+    if (!nextLine(line, out)) return false;
+    if (out.error) return true;
+    simdjson::dom::element doc;
+    if (const auto error = parser_.parse(line).get(doc); error) {
+      out.error = errorAt(lineNumber(), "", std::string("malformed JSON: ") + simdjson::error_message(error));
+      return true;
+    }
+    simdjson::dom::object object;
+    if (doc.get_object().get(object)) {
+      out.error = errorAt(lineNumber(), "", "expected a JSON object, one a line");
+      return true;
+    }
+    parseObject(object, out);
+    if (out.error) out.changes.clear();  // a bad record is left out whole
+    return true;
+  }
+
+ protected:
+  virtual void parseObject(simdjson::dom::object object, Parsed& out) = 0;
+
+  std::optional<UserId> user(simdjson::dom::object object, Parsed& out) {
+    std::string_view text;
+    simdjson::dom::element element;
+    if (object["user_id"].get(element) && object["userId"].get(element)) {
+      out.error = errorAt(lineNumber(), "user_id", "missing; every record names a friend by LINE user ID");
+      return std::nullopt;
+    }
+    if (element.get_string().get(text)) {
+      out.error = errorAt(lineNumber(), "user_id", "expected a string such as \"U4af4980629...\"");
+      return std::nullopt;
+    }
+    return userIdFrom(text, lineNumber(), out.error);
+  }
+
+  const ir::Schema& schema_;
+  const TimeZone& zone_;
+  simdjson::dom::parser parser_;
+};
+
+// {"user_id": "U...", "member_rank": "gold", "tags": ["VIP"], ...}
+class FriendJsonSource : public JsonLineSource {
+ public:
+  using JsonLineSource::JsonLineSource;
+
+ private:
+  void parseObject(simdjson::dom::object object, Parsed& out) override {
+    const auto who = user(object, out);
+    if (!who) return;
+    out.changes.push_back(Mutation::of(Mutation::Kind::AddFriend, *who));
+    for (const auto field : object) {
+      const std::string key(field.key);
+      if (key == "user_id" || key == "userId") continue;
+      if (key == "tags") {
+        tags(field.value, *who, out);
+      } else if (const auto index = schema_.attribute(key)) {
+        std::string error;
+        auto value = valueFromJson(schema_.attributes[*index], field.value, zone_, error);
+        if (!value) {
+          out.error = errorAt(lineNumber(), key, error);
+          return;
+        }
+        Mutation m = Mutation::of(Mutation::Kind::SetAttribute, *who);
+        m.index = static_cast<std::uint32_t>(*index);
+        m.value = std::move(*value);
+        out.changes.push_back(std::move(m));
+      } else {
+        out.error = errorAt(lineNumber(), key, "unknown attribute" + suggestion(key, attributeNames(schema_)));
+        return;
+      }
+      if (out.error) return;
+    }
+  }
+
+  void tags(simdjson::dom::element value, const UserId& who, Parsed& out) {
+    simdjson::dom::array list;
+    if (value.get_array().get(list)) {
+      out.error = errorAt(lineNumber(), "tags", "expected a list of strings such as [\"VIP\"]");
+      return;
+    }
+    for (const auto tag : list) {
+      std::string_view name;
+      if (tag.get_string().get(name) || name.empty()) {
+        out.error = errorAt(lineNumber(), "tags", "expected a list of non-empty strings");
+        return;
+      }
+      Mutation m = Mutation::of(Mutation::Kind::Tag, who);
+      m.name = std::string(name);
+      m.on = true;
+      out.changes.push_back(std::move(m));
+    }
+  }
+};
+
+// {"event": "purchase", "user_id": "U...", "time": "2026-11-01T10:00:00+09:00", "price": 3200, ...}
+class EventJsonSource : public JsonLineSource {
+ public:
+  using JsonLineSource::JsonLineSource;
+
+ private:
+  void parseObject(simdjson::dom::object object, Parsed& out) override {
+    std::string_view eventName;
+    if (object["event"].get_string().get(eventName)) {
+      out.error = errorAt(lineNumber(), "event", "missing; say which event, such as \"purchase\"");
+      return;
+    }
+    const auto eventIndex = schema_.event(std::string(eventName));
+    if (!eventIndex) {
+      std::vector<std::string> names;
+      for (const ir::EventSpec& e : schema_.events) names.push_back(e.name);
+      out.error = errorAt(lineNumber(), "event",
+                          fmt::format("unknown event \"{}\"{}", eventName, suggestion(std::string(eventName), names)));
+      return;
+    }
+    const auto who = user(object, out);
+    if (!who) return;
+    simdjson::dom::element timeElement;
+    if (object["time"].get(timeElement)) {
+      out.error = errorAt(lineNumber(), "time", "missing; say when it happened");
+      return;
+    }
+    std::string error;
+    const auto time = instantFromJson(timeElement, zone_, error);
+    if (!time) {
+      out.error = errorAt(lineNumber(), "time", error);
+      return;
+    }
+    const ir::EventSpec& spec = schema_.events[*eventIndex];
+    std::vector<Value> fields(spec.fields.size());
+    for (const auto field : object) {
+      const std::string key(field.key);
+      if (key == "event" || key == "user_id" || key == "userId" || key == "time") continue;
+      const auto f = spec.field(key);
+      if (!f) {
+        std::vector<std::string> names;
+        for (const ir::ColumnSpec& c : spec.fields) names.push_back(c.name);
+        out.error = errorAt(lineNumber(), key, fmt::format("event `{}` has no such field{}", spec.name, suggestion(key, names)));
+        return;
+      }
+      auto value = valueFromJson(spec.fields[*f], field.value, zone_, error);
+      if (!value) {
+        out.error = errorAt(lineNumber(), key, error);
+        return;
+      }
+      fields[*f] = std::move(*value);
+    }
+    Mutation m;
+    if (spec.name == "follow") {
+      m = Mutation::of(Mutation::Kind::Follow, *who);
+      m.on = !fields.empty() && fields[0].kind == Value::Kind::Bool && fields[0].i != 0;
+    } else if (spec.name == "unfollow") {
+      m = Mutation::of(Mutation::Kind::Unfollow, *who);
+    } else {
+      m = Mutation::of(Mutation::Kind::AppendEvent, *who);
+      m.index = static_cast<std::uint32_t>(*eventIndex);
+      m.fields = std::move(fields);
+    }
+    m.time = *time;
+    out.changes.push_back(std::move(m));
+  }
+};
+
+// ---------------------------------------------------------------------- CSV
+
+// Splits one CSV line (RFC 4180 quoting, no line breaks inside fields).
+std::optional<std::vector<std::string>> splitCsv(std::string_view line, std::string& error) {
+  std::vector<std::string> fields;
+  std::string field;
+  bool quoted = false, wasQuoted = false;
+  for (std::size_t i = 0; i < line.size(); ++i) {
+    const char c = line[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < line.size() && line[i + 1] == '"') {
+        field += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        field += c;
+      }
+    } else if (c == '"' && field.empty() && !wasQuoted) {
+      quoted = wasQuoted = true;
+    } else if (c == ',') {
+      fields.push_back(std::move(field));
+      field.clear();
+      wasQuoted = false;
+    } else {
+      field += c;
+    }
+  }
+  if (quoted) {
+    error = "unterminated quoted field (line breaks inside fields are not supported)";
+    return std::nullopt;
+  }
+  fields.push_back(std::move(field));
+  return fields;
+}
+
+// A header row naming `user_id` and attributes (and `tags`, separated by
+// `;`), then one friend a row. An empty cell changes nothing.
+class FriendCsvSource : public LineSource {
+ public:
+  FriendCsvSource(const std::string& path, const ir::Schema& schema, const TimeZone& zone)
+      : LineSource(path), schema_(schema), zone_(zone) {}
+
+  bool next(Parsed& out) override {
+    std::string line;
+    if (!nextLine(line, out)) return false;
+    if (out.error) return true;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // Excel's BOM
+    std::string error;
+    auto cells = splitCsv(line, error);
+    if (!cells) {
+      out.error = errorAt(lineNumber(), "", error);
+      return true;
+    }
+    if (!header_) {
+      out.header = !out.error;
+      readHeader(*cells, out);
+      if (out.error) out.header = false;
+      return true;
+    }
+    row(*cells, out);
+    if (out.error) out.changes.clear();
+    return true;
+  }
+
+ private:
+  void readHeader(const std::vector<std::string>& cells, Parsed& out) {
+    header_.emplace();
+    for (const std::string& name : cells) {
+      if (name == "user_id" || name == "userId") {
+        userColumn_ = header_->size();
+        header_->push_back(-2);
+      } else if (name == "tags") {
+        header_->push_back(-1);
+      } else if (const auto index = schema_.attribute(name)) {
+        header_->push_back(static_cast<int>(*index));
+      } else {
+        out.error = errorAt(lineNumber(), name, "unknown attribute in the header" + suggestion(name, attributeNames(schema_)));
+        fatalHeader_ = true;
+        return;
+      }
+    }
+    if (userColumn_ == kNoColumn) {
+      out.error = errorAt(lineNumber(), "", "the header has no `user_id` column");
+      fatalHeader_ = true;
+    }
+  }
+
+  void row(const std::vector<std::string>& cells, Parsed& out) {
+    if (fatalHeader_) {
+      out.error = errorAt(lineNumber(), "", "skipped because the header is wrong");
+      return;
+    }
+    if (cells.size() != header_->size()) {
+      out.error = errorAt(lineNumber(), "", fmt::format("has {} cells; the header has {}", cells.size(), header_->size()));
+      return;
+    }
+    const auto who = userIdFrom(cells[userColumn_], lineNumber(), out.error);
+    if (!who) return;
+    out.changes.push_back(Mutation::of(Mutation::Kind::AddFriend, *who));
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      const int column = (*header_)[i];
+      if (column == -2 || cells[i].empty()) continue;
+      if (column == -1) {
+        std::size_t start = 0;
+        while (start <= cells[i].size()) {
+          const std::size_t end = std::min(cells[i].find(';', start), cells[i].size());
+          if (end > start) {
+            Mutation m = Mutation::of(Mutation::Kind::Tag, *who);
+            m.name = cells[i].substr(start, end - start);
+            m.on = true;
+            out.changes.push_back(std::move(m));
+          }
+          start = end + 1;
+        }
+        continue;
+      }
+      std::string error;
+      auto value = valueFromText(schema_.attributes[static_cast<std::size_t>(column)], cells[i], zone_, error);
+      if (!value) {
+        out.error = errorAt(lineNumber(), schema_.attributes[static_cast<std::size_t>(column)].name, error);
+        return;
+      }
+      Mutation m = Mutation::of(Mutation::Kind::SetAttribute, *who);
+      m.index = static_cast<std::uint32_t>(column);
+      m.value = std::move(*value);
+      out.changes.push_back(std::move(m));
+    }
+  }
+
+  static constexpr std::size_t kNoColumn = ~std::size_t{0};
+  const ir::Schema& schema_;
+  const TimeZone& zone_;
+  std::optional<std::vector<int>> header_;  // attribute index, -1 tags, -2 user_id
+  std::size_t userColumn_ = kNoColumn;
+  bool fatalHeader_ = false;
+};
+
+// One user ID a line, as LINE's audience upload takes them.
+class AudienceSource : public LineSource {
+ public:
+  AudienceSource(const std::string& path, std::string name, std::int64_t now)
+      : LineSource(path), name_(std::move(name)), now_(now) {}
+
+  bool next(Parsed& out) override {
+    std::string line;
+    if (!nextLine(line, out)) return false;
+    if (out.error) return true;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    const std::size_t first = line.find_first_not_of(" \t");
+    const std::size_t last = line.find_last_not_of(" \t,");
+    const std::string_view id = std::string_view(line).substr(first, last - first + 1);
+    auto who = userIdFrom(id, lineNumber(), out.error);
+    if (!who) return true;
+    Mutation m = Mutation::of(Mutation::Kind::AudienceAdd);
+    m.name = name_;
+    m.time = now_;
+    m.users.push_back(*who);
+    out.changes.push_back(std::move(m));
+    return true;
+  }
+
+ private:
+  std::string name_;
+  std::int64_t now_;
+};
+
+// --------------------------------------------------------------- webhooks
+
+// One webhook request body: {"destination": ..., "events": [...]}; each
+// event is one record.
+class WebhookSource : public RecordSource {
+ public:
+  WebhookSource(std::string body, const ir::Schema& schema, const StoreState& state)
+      : body_(std::move(body)), schema_(schema), state_(state) {
+    if (const auto error = parser_.parse(body_).get(doc_); error) {
+      fatal_ = std::string("malformed JSON: ") + simdjson::error_message(error);
+      return;
+    }
+    simdjson::dom::array events;
+    if (doc_["events"].get_array().get(events)) {
+      fatal_ = "a webhook body is {\"destination\": ..., \"events\": [...]}; `events` is missing";
+      return;
+    }
+    events_ = events;
+    it_ = events_.begin();
+  }
+
+  const std::string& fatal() const { return fatal_; }
+  std::uint64_t bytesRead() const override { return done_ ? body_.size() : 0; }
+  std::uint64_t totalBytes() const override { return body_.size(); }
+
+  bool next(Parsed& out) override {
+    if (!fatal_.empty() || it_ == events_.end()) {
+      done_ = true;
+      return false;
+    }
+    ++index_;
+    event(*it_, out);
+    ++it_;
+    if (out.error) out.changes.clear();
+    return true;
+  }
+
+ private:
+  std::string field(const char* name) const { return fmt::format("events[{}].{}", index_ - 1, name); }
+
+  void event(simdjson::dom::element e, Parsed& out) {
+    std::string_view type, eventId, userId;
+    if (e["type"].get_string().get(type)) {
+      out.error = errorAt(1, field("type"), "missing");
+      return;
+    }
+    std::int64_t millis = 0;
+    if (e["timestamp"].get_int64().get(millis)) {
+      out.error = errorAt(1, field("timestamp"), "missing or not a number of milliseconds");
+      return;
+    }
+    if (e["webhookEventId"].get_string().get(eventId) || eventId.empty()) {
+      out.error = errorAt(1, field("webhookEventId"), "missing; LINE sends one with every event");
+      return;
+    }
+    if (state_.webhookSeen(std::string(eventId)) || !seenHere_.insert(std::string(eventId)).second) {
+      out.duplicates = 1;  // a redelivery: already counted once
+      return;
+    }
+    Mutation seen = Mutation::of(Mutation::Kind::WebhookSeen);
+    seen.name = std::string(eventId);
+    seen.time = millis / 1000;
+    const bool known = type == "follow" || type == "unfollow" || type == "message" || type == "postback";
+    if (!known || e["source"]["userId"].get_string().get(userId)) {
+      out.ignored = 1;  // other events, or no user (a group without consent)
+      out.changes.push_back(std::move(seen));
+      return;
+    }
+    const auto who = userIdFrom(userId, 1, out.error, "source.userId");
+    if (!who) return;
+    Mutation m;
+    if (type == "follow") {
+      m = Mutation::of(Mutation::Kind::Follow, *who);
+      bool unblocked = false;
+      // Absent before LINE added it: a plain follow.
+      if (e["follow"]["isUnblocked"].get_bool().get(unblocked) != simdjson::SUCCESS) unblocked = false;
+      m.on = unblocked;
+    } else if (type == "unfollow") {
+      m = Mutation::of(Mutation::Kind::Unfollow, *who);
+    } else if (type == "message") {
+      std::string_view messageType, text;
+      if (e["message"]["type"].get_string().get(messageType) || messageType != "text") {
+        out.ignored = 1;  // stickers, images...: not used by rules today
+        out.changes.push_back(std::move(seen));
+        return;
+      }
+      if (e["message"]["text"].get_string().get(text)) {
+        out.error = errorAt(1, field("message.text"), "missing in a text message");
+        return;
+      }
+      m = appendEvent("message", *who, Value::ofString(std::string(text)));
+    } else {
+      std::string_view data;
+      if (e["postback"]["data"].get_string().get(data)) {
+        out.error = errorAt(1, field("postback.data"), "missing in a postback");
+        return;
+      }
+      m = appendEvent("postback", *who, Value::ofString(std::string(data)));
+    }
+    m.time = millis / 1000;
+    out.changes.push_back(std::move(m));
+    out.changes.push_back(std::move(seen));
+  }
+
+  Mutation appendEvent(const char* name, const UserId& who, Value field) const {
+    Mutation m = Mutation::of(Mutation::Kind::AppendEvent, who);
+    m.index = static_cast<std::uint32_t>(*schema_.event(name));
+    m.fields = {std::move(field)};
+    return m;
+  }
+
+  std::string body_;
+  const ir::Schema& schema_;
+  const StoreState& state_;
+  simdjson::dom::parser parser_;
+  simdjson::dom::element doc_;
+  simdjson::dom::array events_;
+  simdjson::dom::array::iterator it_;
+  std::string fatal_;
+  std::size_t index_ = 0;
+  bool done_ = false;
+  std::set<std::string> seenHere_;
+};
+
+std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& path, const StoreState& state,
+                                         const TimeZone& zone, const ImportOptions& options, std::string& fatal) {
+  const ir::Schema& schema = state.schema();
+  const bool csv = std::filesystem::path(path).extension() == ".csv";
+  switch (kind) {
+    case ImportKind::Friends:
+      if (csv) return std::make_unique<FriendCsvSource>(path, schema, zone);
+      return std::make_unique<FriendJsonSource>(path, schema, zone);
+    case ImportKind::Events: return std::make_unique<EventJsonSource>(path, schema, zone);
+    case ImportKind::Audience: {
+      std::string name = options.audienceName.empty() ? std::filesystem::path(path).stem().string() : options.audienceName;
+      return std::make_unique<AudienceSource>(path, std::move(name), options.now);
+    }
+    case ImportKind::Webhook: {
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      if (!ec && size > kMaxWebhookBytes) {
+        fatal = fmt::format("the body is {} MiB; LINE's webhook bodies are far smaller", size >> 20);
+        return nullptr;
+      }
+      auto body = readWholeFile(path);
+      if (!body) {
+        fatal = "no such file";
+        return nullptr;
+      }
+      if (!options.channelSecret.empty()) {
+        if (options.signature.empty()) {
+          fatal = "a channel secret is set, so the body needs its `x-line-signature` (--signature)";
+          return nullptr;
+        }
+        if (!signatureMatches(options.channelSecret, *body, options.signature)) {
+          fatal = "the signature does not match the body: it was not sent by LINE for this channel, or was changed";
+          return nullptr;
+        }
+      }
+      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, state);
+      if (!source->fatal().empty()) {
+        fatal = source->fatal();
+        return nullptr;
+      }
+      return source;
+    }
+  }
+  return nullptr;
+}
+
+void note(ImportReport& report, RecordError error) {
+  ++report.errorCount;
+  if (report.errors.size() < kKeptErrors) report.errors.push_back(std::move(error));
+}
+
+}  // namespace
+
+std::string webhookSignature(const std::string& channelSecret, std::string_view body) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), channelSecret.data(), static_cast<int>(channelSecret.size()),
+       reinterpret_cast<const unsigned char*>(body.data()), body.size(), digest, &length);
+  std::string out(4 * ((length + 2) / 3) + 1, '\0');
+  const int written = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), digest, static_cast<int>(length));
+  out.resize(static_cast<std::size_t>(written));
+  return out;
+}
+
+bool signatureMatches(const std::string& channelSecret, std::string_view body, std::string_view signature) {
+  const std::string expected = webhookSignature(channelSecret, body);
+  // Constant time: the comparison must not reveal how much matched.
+  return expected.size() == signature.size() && CRYPTO_memcmp(expected.data(), signature.data(), expected.size()) == 0;
+}
+
+ImportReport importFile(Store& store, ImportKind kind, const std::string& path, const ImportOptions& options) {
+  ImportReport report;
+  const auto zone = TimeZone::find(options.timezone);
+  if (!zone) {
+    report.fatal = "unknown time zone `" + options.timezone + "`";
+    return report;
+  }
+  const auto open = [&]() -> std::unique_ptr<RecordSource> {
+    try {
+      auto lock = store.readLock();
+      return openSource(kind, path, store.state(), *zone, options, report.fatal);
+    } catch (const IoError& e) {
+      report.fatal = e.what();
+      return nullptr;
+    }
+  };
+  const auto progress = [&](const RecordSource& source) {
+    if (options.progress) options.progress(source.bytesRead(), source.totalBytes());
+  };
+
+  if (options.strict) {
+    // First pass: check everything, write nothing.
+    auto source = open();
+    if (!source) return report;
+    Parsed parsed;
+    std::size_t records = 0;
+    while (source->next(parsed)) {
+      if (parsed.header) {
+        parsed = Parsed();
+        continue;
+      }
+      ++records;
+      if (parsed.error) note(report, *parsed.error);
+      if (records % 4096 == 0) progress(*source);
+      parsed = Parsed();
+    }
+    if (report.errorCount > 0) {
+      report.records = records;
+      report.aborted = true;
+      return report;
+    }
+    // Second pass: one transaction, all or nothing.
+    source = open();
+    if (!source) return report;
+    auto transaction = store.begin();
+    while (source->next(parsed)) {
+      if (parsed.header) {
+        parsed = Parsed();
+        continue;
+      }
+      ++report.records;
+      report.duplicates += parsed.duplicates;
+      report.ignored += parsed.ignored;
+      if (!parsed.changes.empty() && parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
+      for (Mutation& m : parsed.changes) transaction->add(std::move(m));
+      if (report.records % 4096 == 0) progress(*source);
+      parsed = Parsed();
+    }
+    transaction->end();
+    progress(*source);
+    return report;
+  }
+
+  auto source = open();
+  if (!source) return report;
+  std::vector<Mutation> batch;
+  std::size_t batchRecords = 0;
+  Parsed parsed;
+  while (source->next(parsed)) {
+    if (parsed.header) {
+      parsed = Parsed();
+      continue;
+    }
+    ++report.records;
+    report.duplicates += parsed.duplicates;
+    report.ignored += parsed.ignored;
+    if (parsed.error) {
+      ++report.skipped;
+      note(report, *parsed.error);
+    } else {
+      if (parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
+      for (Mutation& m : parsed.changes) batch.push_back(std::move(m));
+      if (++batchRecords >= options.recordsPerCommit) {
+        store.commit(std::move(batch));
+        batch.clear();
+        batchRecords = 0;
+        progress(*source);
+      }
+    }
+    parsed = Parsed();
+  }
+  store.commit(std::move(batch));
+  progress(*source);
+  return report;
+}
+
+}  // namespace seg

@@ -1,0 +1,60 @@
+// Importing data into a store, in the formats LINE and a shop already
+// produce: LINE webhook request bodies, friend attributes as JSONL or CSV
+// (a CRM export), events as JSONL (an EC site), audiences as CSV (LINE's
+// upload format: one user ID a line).
+//
+// Every record is checked against the store's schema. A bad record is
+// reported with its line and field and skipped (the default), or the whole
+// import is refused with nothing written (strict): strict imports check the
+// whole file first, then write it as one transaction.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "runtime/store/store.h"
+
+namespace seg {
+
+enum class ImportKind { Friends, Events, Audience, Webhook };
+
+struct ImportOptions {
+  bool strict = false;
+  std::string timezone = "Asia/Tokyo";  // for local times without an offset
+  std::size_t recordsPerCommit = 20000;
+  std::string audienceName;  // Audience: defaults to the file's name
+  std::int64_t now = 0;      // Audience: creation time
+  // Webhook: when a channel secret is set, the signature must match.
+  std::string channelSecret;
+  std::string signature;
+  // Called now and then with bytes read so far and the file's size.
+  std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+};
+
+struct RecordError {
+  std::size_t line = 0;
+  std::string field;  // "" when the record as a whole is bad
+  std::string message;
+};
+
+struct ImportReport {
+  std::size_t records = 0;     // records read
+  std::size_t applied = 0;     // records written
+  std::size_t skipped = 0;     // bad records left out
+  std::size_t duplicates = 0;  // webhook events already seen
+  std::size_t ignored = 0;     // webhook events seg does not use
+  std::size_t errorCount = 0;
+  std::vector<RecordError> errors;  // the first 100
+  bool aborted = false;             // strict and something was wrong
+  std::string fatal;                // the file could not be read at all
+};
+
+ImportReport importFile(Store& store, ImportKind kind, const std::string& path, const ImportOptions& options);
+
+// The signature LINE puts in `x-line-signature`: base64(HMAC-SHA256).
+std::string webhookSignature(const std::string& channelSecret, std::string_view body);
+bool signatureMatches(const std::string& channelSecret, std::string_view body, std::string_view signature);
+
+}  // namespace seg
