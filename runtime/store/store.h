@@ -35,8 +35,9 @@ struct StoreError : std::runtime_error {
 struct OpenOptions {
   bool readOnly = false;
   bool create = true;  // create the directory and an empty store if missing
-  // After this much log, commit() writes a snapshot and empties the log.
-  std::uint64_t checkpointBytes = 512ull << 20;
+  // After this much log, commit() writes a snapshot and empties the log;
+  // it bounds restart time (replaying the log runs at about 40 MB/s).
+  std::uint64_t checkpointBytes = 128ull << 20;
 };
 
 struct RecoveryReport {
