@@ -12,3 +12,9 @@ find_package(nlohmann_json CONFIG REQUIRED)
 add_library(seg_antlr4 INTERFACE)
 target_link_libraries(seg_antlr4 INTERFACE antlr4_shared)
 target_include_directories(seg_antlr4 SYSTEM INTERFACE ${ANTLR4_INCLUDE_DIR})
+
+# Libraries without CMake packages in Debian, through pkg-config; GLOBAL so
+# every directory can link them.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(RE2 REQUIRED IMPORTED_TARGET GLOBAL re2)
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET GLOBAL libxxhash)

@@ -23,5 +23,7 @@ Command addImportCommand(CLI::App& app);
 Command addExportCommand(CLI::App& app);
 Command addStatsCommand(CLI::App& app);
 Command addGenCommand(CLI::App& app);
+Command addEvalCommand(CLI::App& app);
+Command addExplainCommand(CLI::App& app);
 
 }  // namespace seg::driver

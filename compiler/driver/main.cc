@@ -19,6 +19,8 @@ int main(int argc, char** argv) {
       addExportCommand(app),
       addStatsCommand(app),
       addGenCommand(app),
+      addEvalCommand(app),
+      addExplainCommand(app),
   };
 
   try {

@@ -18,7 +18,8 @@ std::string quoteForMessage(std::string_view text) {
 std::optional<std::int64_t> parseInteger(std::string_view text) {
   std::int64_t value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  // INT64_MIN marks a missing value in the store's columns.
+  if (ec != std::errc() || end != text.data() + text.size() || value == INT64_MIN) return std::nullopt;
   return value;
 }
 
@@ -163,7 +164,7 @@ std::optional<Value> valueFromJson(const ir::ColumnSpec& column, simdjson::dom::
       if (element.is_bool()) return Value::ofBool(element.get_bool().value());
       break;
     case ir::ValueType::Int:
-      if (element.is_int64()) return Value::ofInt(element.get_int64().value());
+      if (element.is_int64() && element.get_int64().value() != INT64_MIN) return Value::ofInt(element.get_int64().value());
       break;
     case ir::ValueType::Time:
       if (element.is_int64()) return Value::ofInt(civil::floorDiv(element.get_int64().value(), 1000));

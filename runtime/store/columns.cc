@@ -49,7 +49,7 @@ void AttributeColumn::resize(std::uint32_t friends) {
   if (usesCodes()) {
     codes_.resize(friends, 0);
   } else {
-    ints_.resize(friends, 0);
+    ints_.resize(friends, kMissing);
   }
 }
 
@@ -110,7 +110,7 @@ void AttributeColumn::clear(std::uint32_t id) {
     case ir::ValueType::Enum: indexValue(id, static_cast<std::size_t>(ints_[id]), false); break;
     default: bsi_.clear(id, ints_[id]); break;
   }
-  if (!usesCodes()) ints_[id] = 0;
+  if (!usesCodes()) ints_[id] = kMissing;
   present_.remove(id);
 }
 

@@ -41,12 +41,16 @@ class AttributeColumn {
   // equality is answered by scanning codes.
   static constexpr std::size_t kMaxIndexedStrings = 4096;
 
+  // Missing numbers are stored as this value (so compiled code can test
+  // presence without the bitmap); it is not a value one can store.
+  static constexpr std::int64_t kMissing = INT64_MIN;
+
   explicit AttributeColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
 
   const ir::ColumnSpec& spec() const { return spec_; }
   void resize(std::uint32_t friends);
 
-  bool has(std::uint32_t id) const { return present_.contains(id); }
+  bool has(std::uint32_t id) const { return usesCodes() ? codes_[id] != 0 : ints_[id] != kMissing; }
   Value get(std::uint32_t id) const;
   std::int64_t intAt(std::uint32_t id) const { return ints_[id]; }
   std::uint32_t codeAt(std::uint32_t id) const { return codes_[id]; }
@@ -96,6 +100,8 @@ class FieldColumn {
   std::int64_t intAt(std::size_t row) const { return ints_[row]; }
   std::uint32_t codeAt(std::size_t row) const { return codes_[row]; }
   const StringDict& dict() const { return dict_; }
+  const std::vector<std::int64_t>& ints() const { return ints_; }
+  const std::vector<std::uint32_t>& codes() const { return codes_; }
   void reorder(const std::vector<std::uint32_t>& order);
   void truncate(std::size_t rows);
   std::size_t memoryBytes() const;

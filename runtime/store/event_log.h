@@ -40,6 +40,9 @@ class EventLog {
   }
   std::uint32_t previousOf(std::uint32_t row) const { return previous_[row]; }
   const std::vector<std::int64_t>& times() const { return times_; }
+  // The chains as arrays, for compiled code.
+  const std::uint32_t* latestArray() const { return latest_.data(); }
+  const std::uint32_t* previousArray() const { return previous_.data(); }
   const std::vector<std::uint32_t>& friends() const { return friends_; }
 
   // Day buckets: UTC day number -> friends with an event that day.

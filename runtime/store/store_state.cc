@@ -101,6 +101,9 @@ void StoreState::setAttribute(std::uint32_t id, std::size_t index, const Value& 
                     (type == ir::ValueType::Bool && value.kind == Value::Kind::Bool) ||
                     (ir::isIntegral(type) && value.kind == Value::Kind::Int);
   if (!fits) throw CorruptData("value of the wrong type for `" + column.spec().name + "`");
+  if (!value.isMissing() && value.kind == Value::Kind::Int && value.i == AttributeColumn::kMissing) {
+    throw CorruptData("the smallest 64-bit integer is not a storable value");
+  }
   if (type == ir::ValueType::Enum && !value.isMissing() &&
       (value.i < 0 || static_cast<std::size_t>(value.i) >= column.spec().enumValues.size())) {
     throw CorruptData("enum rank out of range for `" + column.spec().name + "`");

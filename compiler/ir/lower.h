@@ -1,0 +1,40 @@
+// Lowering the typed program to the IR (compiler/ir/expr.h).
+#pragma once
+
+#include "compiler/ir/expr.h"
+
+namespace seg::ast {
+struct Expr;
+}
+namespace seg::sema {
+struct TypedProgram;
+}
+
+namespace seg::ir {
+
+class Lowerer {
+ public:
+  // Lowers the schema and every segment; conditions elsewhere (menus,
+  // scenarios, campaigns) are lowered on demand with lowerExpr.
+  explicit Lowerer(const sema::TypedProgram& typed);
+
+  Program& program() { return program_; }
+  // Lowers any checked boolean or value expression of the typed program.
+  // Sets `lineAttribute` when it reads a `line.*` attribute (which only
+  // LINE can evaluate).
+  NodeId lowerExpr(const ast::Expr& e, std::string* lineAttribute = nullptr);
+
+ private:
+  NodeId lower(const ast::Expr& e);
+  NodeId constant(ValueType type, std::int64_t value);
+  ValueType typeOf(const ast::Expr& e) const;
+
+  const sema::TypedProgram& typed_;
+  Program program_;
+  std::string* lineAttribute_ = nullptr;
+};
+
+// The whole program's segments, lowered.
+Program lowerProgram(const sema::TypedProgram& typed);
+
+}  // namespace seg::ir

@@ -1,0 +1,54 @@
+#include "runtime/exec/binding.h"
+
+#include <fmt/format.h>
+
+namespace seg {
+
+BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) : program_(program), state_(state) {
+  const ir::Schema& stored = state.schema();
+  for (const ir::ColumnSpec& c : program.schema.attributes) {
+    const auto index = stored.attribute(c.name);
+    if (!index || stored.attributes[*index].type != c.type) {
+      throw BindError(fmt::format("the store has no {} attribute `{}`; import with this program first",
+                                  ir::valueTypeName(c.type), c.name));
+    }
+    attributes_.push_back(&state.attribute(*index));
+  }
+  for (const ir::EventSpec& e : program.schema.events) {
+    const auto index = stored.event(e.name);
+    if (!index) throw BindError(fmt::format("the store has no event `{}`; import with this program first", e.name));
+    events_.push_back(&state.events(*index));
+    std::vector<std::uint32_t> fields;
+    for (const ir::ColumnSpec& f : e.fields) {
+      const auto fi = stored.events[*index].field(f.name);
+      if (!fi || stored.events[*index].fields[*fi].type != f.type) {
+        throw BindError(fmt::format("the store's event `{}` has no {} field `{}`", e.name, ir::valueTypeName(f.type), f.name));
+      }
+      fields.push_back(static_cast<std::uint32_t>(*fi));
+    }
+    fields_.push_back(std::move(fields));
+  }
+}
+
+const Bitmap& BoundProgram::tag(const std::string& name) const {
+  const auto it = state_.tags().find(name);
+  return it == state_.tags().end() ? empty_ : it->second;
+}
+
+const Bitmap& BoundProgram::audience(const std::string& name) const {
+  const auto it = state_.audiences().find(name);
+  return it == state_.audiences().end() ? empty_ : it->second.members;
+}
+
+const Bitmap& BoundProgram::status(const std::string& name, std::uint32_t kind) const {
+  const auto it = state_.messageStatus().find(name);
+  return it == state_.messageStatus().end() || kind > 2 ? empty_ : it->second.byKind[kind];
+}
+
+Bitmap BoundProgram::universe() const {
+  Bitmap all = Bitmap::range(0, state_.friendCount());
+  all -= state_.blocked();
+  return all;
+}
+
+}  // namespace seg

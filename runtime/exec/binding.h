@@ -1,0 +1,56 @@
+// Binding a program's IR to a store: IR attribute, event and field numbers
+// to the store's columns and logs (matched by name, as a store may hold
+// more than one program declares), and the evaluation instant.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "compiler/base/timezone.h"
+#include "compiler/ir/expr.h"
+#include "runtime/store/store_state.h"
+
+namespace seg {
+
+struct EvalTime {
+  std::int64_t now = 0;    // the evaluation instant
+  std::int32_t today = 0;  // its date in the program's time zone
+  TimeZone zone;
+
+  static EvalTime at(std::int64_t now, const TimeZone& zone) { return {now, zone.localDay(now), zone}; }
+};
+
+struct BindError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class BoundProgram {
+ public:
+  // Throws BindError when the store lacks what the program reads (or holds
+  // it with another type).
+  BoundProgram(const ir::Program& program, const StoreState& state);
+
+  const ir::Program& program() const { return program_; }
+  const StoreState& state() const { return state_; }
+  const AttributeColumn& attribute(std::uint32_t irAttribute) const { return *attributes_[irAttribute]; }
+  const EventLog& events(std::uint32_t irEvent) const { return *events_[irEvent]; }
+  // The store's field index for an IR event field.
+  std::uint32_t field(std::uint32_t irEvent, std::uint32_t irField) const { return fields_[irEvent][irField]; }
+  // Store bitmaps by name; an unknown name is an empty bitmap.
+  const Bitmap& tag(const std::string& name) const;
+  const Bitmap& audience(const std::string& name) const;
+  const Bitmap& status(const std::string& name, std::uint32_t kind) const;
+  // Friends who can receive: everyone known, minus the blocked.
+  Bitmap universe() const;
+
+ private:
+  const ir::Program& program_;
+  const StoreState& state_;
+  std::vector<const AttributeColumn*> attributes_;
+  std::vector<const EventLog*> events_;
+  std::vector<std::vector<std::uint32_t>> fields_;
+  Bitmap empty_;
+};
+
+}  // namespace seg

@@ -1,0 +1,70 @@
+// Executes a plan (compiler/ir/planner.h) against a store: index lookups
+// as bitmap algebra over CRoaring bitmaps and bit-sliced indexes, residual
+// predicates only over the candidates that survive, through a
+// ResidualEvaluator (the interpreter, or JIT-compiled code).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "compiler/ir/planner.h"
+#include "runtime/exec/binding.h"
+#include "runtime/exec/interpreter.h"
+
+namespace seg {
+
+class ResidualEvaluator {
+ public:
+  virtual ~ResidualEvaluator() = default;
+  // Appends to `out` the ids (in order) for which `expr` holds.
+  virtual void filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) = 0;
+};
+
+// Residuals by the reference interpreter.
+class InterpretedResiduals : public ResidualEvaluator {
+ public:
+  explicit InterpretedResiduals(const Interpreter& interpreter) : interpreter_(interpreter) {}
+  void filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) override;
+
+ private:
+  const Interpreter& interpreter_;
+};
+
+class Executor {
+ public:
+  Executor(const ir::Plan& plan, const BoundProgram& bound, ResidualEvaluator& residuals);
+
+  // The friends the planned expression selects, among those who can receive.
+  Bitmap run(bool profile = false);
+  // Per plan node: inputs, passed, time (with profile).
+  const std::vector<ir::PlanNodeRun>& runs() const { return runs_; }
+  // The full bitmap an index lookup stands for (no edge checks).
+  Bitmap lookup(const ir::IndexLookup& lookup) const;
+
+ private:
+  Bitmap exec(std::uint32_t node, const Bitmap& candidates);
+  Bitmap eventWindow(const ir::PlanNode& node, const Bitmap& candidates);
+  Bitmap residual(ir::NodeId expr, const Bitmap& candidates);
+  Bitmap days(const ir::IndexLookup& lookup, bool wholeDaysOnly) const;
+
+  const ir::Plan& plan_;
+  const BoundProgram& bound_;
+  ResidualEvaluator& residuals_;
+  std::vector<ir::PlanNodeRun> runs_;
+  bool profile_ = false;
+};
+
+// Index statistics for the planner, from a bound store.
+class StoreStatistics : public ir::Statistics {
+ public:
+  StoreStatistics(const BoundProgram& bound) : bound_(bound) {}
+  std::uint64_t friendCount() const override { return bound_.state().friendCount(); }
+  std::optional<std::uint64_t> lookupCount(const ir::IndexLookup& lookup, const ir::Program& program) const override;
+  bool stringIndexed(std::uint32_t attribute) const override { return bound_.attribute(attribute).stringsIndexed(); }
+
+ private:
+  const BoundProgram& bound_;
+};
+
+}  // namespace seg

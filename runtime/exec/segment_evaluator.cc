@@ -1,0 +1,80 @@
+#include "runtime/exec/segment_evaluator.h"
+
+#include <chrono>
+
+#include <fmt/format.h>
+
+namespace seg {
+namespace {
+
+double since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+SegmentEvaluator::SegmentEvaluator(const ir::Program& program, const StoreState& state, ResidualCompiler* compiler)
+    : program_(program), bound_(program, state), compiler_(compiler),
+      zone_(TimeZone::find(program.timezone).value_or(*TimeZone::find("UTC"))) {}
+
+const ir::SegmentIr& SegmentEvaluator::find(const std::string& segment) const {
+  const ir::SegmentIr* s = program_.segment(segment);
+  if (s == nullptr) throw SegmentError(fmt::format("no segment `{}` in the program", segment));
+  if (!s->lineAttribute.empty() || s->lineSide) {
+    throw SegmentError(fmt::format("segment `{}` depends on `{}`, which only LINE can evaluate (in a campaign's narrowcast)",
+                                   segment, s->lineAttribute.empty() ? "line.*" : s->lineAttribute));
+  }
+  return *s;
+}
+
+EvaluationResult SegmentEvaluator::evaluate(const std::string& segment, std::int64_t now, Engine engine, bool profile) {
+  const ir::SegmentIr& s = find(segment);
+  const EvalTime time = EvalTime::at(now, zone_);
+  EvaluationResult result;
+  auto start = std::chrono::steady_clock::now();
+  const StoreStatistics statistics(bound_);
+  ir::PlanOptions options;
+  options.now = now;
+  options.statistics = &statistics;
+  options.residualOnly = engine == Engine::Interpreter;
+  result.plan = ir::plan(program_, s.root, options);
+  result.planSeconds = since(start);
+
+  // Residual expressions are nodes of the plan's own program.
+  const BoundProgram planBound(result.plan.program, bound_.state());
+  const Interpreter interpreter(planBound, time);
+  InterpretedResiduals interpreted(interpreter);
+  ResidualEvaluator* residuals = &interpreted;
+  std::unique_ptr<ResidualEvaluator> compiled;
+  result.engineUsed = engine == Engine::Interpreter ? Engine::Interpreter : Engine::Bitmap;
+  if (engine == Engine::Jit || engine == Engine::Auto) {
+    std::string why;
+    if (compiler_ == nullptr) {
+      why = "this build has no JIT";
+    } else {
+      compiled = compiler_->compile(result.plan, planBound, time, why);
+      result.compileSeconds = compiler_->lastCompileSeconds();
+    }
+    if (compiled) {
+      residuals = compiled.get();
+      result.engineUsed = Engine::Jit;
+    } else {
+      result.warning = "the JIT is not available (" + why + "); residuals run in the interpreter";
+    }
+  }
+  start = std::chrono::steady_clock::now();
+  Executor executor(result.plan, planBound, *residuals);
+  result.friends = executor.run(profile);
+  result.runSeconds = since(start);
+  if (profile) result.runs = executor.runs();
+  return result;
+}
+
+bool SegmentEvaluator::contains(const std::string& segment, std::uint32_t friendId, std::int64_t now) {
+  const ir::SegmentIr& s = find(segment);
+  if (friendId >= bound_.state().friendCount() || bound_.state().blocked().contains(friendId)) return false;
+  const Interpreter interpreter(bound_, EvalTime::at(now, zone_));
+  return interpreter.test(s.root, friendId);
+}
+
+}  // namespace seg

@@ -1,0 +1,56 @@
+// What compiled residual code reads at run time: a small context with the
+// evaluation instant and a table of pointers ("slots") into the store, and
+// C helpers for what is easier done in C++. Shared by the code generator
+// and the evaluator that fills the slots.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace seg {
+
+class Bitmap;
+struct EvalTime;
+
+struct JitContext {
+  std::int64_t now;
+  std::int64_t today;
+  const void* const* slots;
+};
+
+// What each slot of a compiled function must point at.
+struct JitSlot {
+  enum class Kind : std::uint8_t {
+    AttrInts,      // const int64_t*   a: attribute
+    AttrCodes,     // const uint32_t*  a: attribute
+    EventLatest,   // const uint32_t*  a: event
+    EventPrevious, // const uint32_t*  a: event
+    EventTimes,    // const int64_t*   a: event
+    FieldInts,     // const int64_t*   a: event, b: field
+    FieldCodes,    // const uint32_t*  a: event, b: field
+    Bitmap,        // const Bitmap*    text: name, b: 0 tag, 1 audience, 2+k status k
+    StringTable,   // const uint8_t*   one byte per dictionary code: does the predicate hold
+    Users,         // const UserId*
+    Text,          // const char*      text
+    Time,          // const EvalTime*
+  };
+  Kind kind = Kind::AttrInts;
+  std::uint32_t a = 0, b = 0;
+  std::string text;
+  // StringTable: the predicate (an IR subtree of the compiled expression,
+  // in its own serialized form) and which dictionary it is over.
+  bool overField = false;
+  std::uint32_t predicate = 0;  // node id in the compiled expression's program
+
+  bool operator==(const JitSlot&) const = default;
+};
+
+extern "C" {
+bool seg_jit_bitmap_contains(const void* bitmap, std::uint32_t id);
+std::int64_t seg_jit_bucket(const char* seed, const void* users, std::uint32_t id);
+std::int64_t seg_jit_calendar(std::int32_t op, std::int64_t value, std::int32_t isTime, const void* time);
+std::int64_t seg_jit_date_instant(std::int64_t day, const void* time);
+}
+
+}  // namespace seg
