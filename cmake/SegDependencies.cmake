@@ -7,6 +7,7 @@ find_package(fmt CONFIG REQUIRED)
 find_package(GTest CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
+find_package(SQLite3 REQUIRED)                 # the differential oracle and a benchmark peer
 
 # The ANTLR runtime's imported target carries no include directory.
 add_library(seg_antlr4 INTERFACE)
