@@ -403,7 +403,15 @@ class Planner {
         return indexNode(lookup, id);
       }
       case Op::InList: return inList(id);
-      case Op::InRange: return inRange(id);
+      case Op::InRange: {
+        const Node& subject = node(n.args[0]);
+        if (subject.op == Op::Age) return ageRange(id, subject, n.args[1], n.args[2]);
+        return inRange(id);
+      }
+      case Op::Attr:
+        // A bare boolean attribute: its `true` bitmap.
+        if (n.type == ValueType::Bool) return compare(id, n.a, Op::Eq, 1);
+        return std::nullopt;
       default: break;
     }
     if (!isCompare(n.op)) return std::nullopt;
@@ -413,6 +421,7 @@ class Planner {
       if (!k) continue;
       const Op op = side == 0 ? n.op : mirror(n.op);
       if (subject.op == Op::Attr) return compare(id, subject.a, op, *k);
+      if (subject.op == Op::Age) return ageCompare(id, subject, op, *k);
       if (subject.op == Op::FriendFor) {
         // friend_for OP d  <=>  followed_at mirror(OP) now - d
         const auto followed = plan_.program.schema.attribute("followed_at");
@@ -431,6 +440,50 @@ class Planner {
       }
     }
     return std::nullopt;
+  }
+
+  // age(d) on plan day `today` is at least `years` exactly when d is on or
+  // before this day: the same month and day, `years` earlier (Feb 29 in a
+  // common year clamps to Feb 28, as a birthday there has not yet come).
+  std::int64_t lastDayAged(std::int64_t years) const {
+    const civil::YearMonthDay t = civil::civilFromDays(static_cast<std::int32_t>(plan_.today));
+    const std::int64_t year = t.year - years;
+    if (year < -100000 || year > 100000) return year < 0 ? INT32_MIN : INT32_MAX;
+    const auto y = static_cast<std::int32_t>(year);
+    return civil::daysFromCivil({y, t.month, std::min(t.day, civil::daysInMonth(y, t.month))});
+  }
+
+  // age(attr) compared with a constant, as a range of the date attribute.
+  std::optional<std::uint32_t> ageCompare(NodeId id, const Node& age, Op op, std::int64_t years) {
+    switch (op) {
+      case Op::Ge: return dateRange(id, age, INT32_MIN, lastDayAged(years));
+      case Op::Gt: return dateRange(id, age, INT32_MIN, lastDayAged(years + 1));
+      case Op::Le: return dateRange(id, age, lastDayAged(years + 1) + 1, INT32_MAX);
+      case Op::Lt: return dateRange(id, age, lastDayAged(years) + 1, INT32_MAX);
+      case Op::Eq: return dateRange(id, age, lastDayAged(years + 1) + 1, lastDayAged(years));
+      default: return std::nullopt;
+    }
+  }
+  std::optional<std::uint32_t> ageRange(NodeId id, const Node& age, NodeId low, NodeId high) {
+    const auto from = planConst(low), to = planConst(high);
+    if (!from || !to) return std::nullopt;
+    return dateRange(id, age, lastDayAged(*to + 1) + 1, lastDayAged(*from));
+  }
+  std::optional<std::uint32_t> dateRange(NodeId id, const Node& age, std::int64_t first, std::int64_t last) {
+    const Node& subject = node(age.args[0]);
+    if (subject.op != Op::Attr) return std::nullopt;
+    IndexLookup lookup;
+    lookup.attribute = subject.a;
+    if (first == INT32_MIN || last == INT32_MAX) {
+      lookup.kind = IndexLookup::Kind::Compare;
+      lookup.op = first == INT32_MIN ? Op::Le : Op::Ge;
+      lookup.k1 = first == INT32_MIN ? last : first;
+    } else {
+      lookup.kind = IndexLookup::Kind::Range;
+      lookup.k1 = first;
+      lookup.k2 = last;
+    }
+    return indexNode(lookup, id);
   }
 
   static IndexLookup present(std::uint32_t attribute) {
@@ -695,6 +748,11 @@ std::string exprText(const Program& p, NodeId id) {
 std::string lookupText(const Plan& plan, const IndexLookup& l) {
   const Program& p = plan.program;
   const auto attribute = [&] { return p.schema.attributes[l.attribute].name; };
+  // Bounds in the attribute's own terms: dates as dates.
+  const auto number = [&](std::int64_t v) {
+    if (p.schema.attributes[l.attribute].type == ValueType::Date) return civil::formatDate(static_cast<std::int32_t>(v));
+    return std::to_string(v);
+  };
   const auto when = [&](std::int64_t t) {
     if (t == INT64_MIN) return std::string("the beginning");
     return TimeZone::find(p.timezone)->formatInstant(t);
@@ -713,8 +771,9 @@ std::string lookupText(const Plan& plan, const IndexLookup& l) {
       }
       return fmt::format("value bitmaps {} in [{}]", attribute(), values);
     }
-    case IndexLookup::Kind::Compare: return fmt::format("bit-sliced index {} {} {}", attribute(), opName(l.op), l.k1);
-    case IndexLookup::Kind::Range: return fmt::format("bit-sliced index {} in {}..{}", attribute(), l.k1, l.k2);
+    case IndexLookup::Kind::Compare: return fmt::format("bit-sliced index {} {} {}", attribute(), opName(l.op), number(l.k1));
+    case IndexLookup::Kind::Range:
+      return fmt::format("bit-sliced index {} in {}..{}", attribute(), number(l.k1), number(l.k2));
     case IndexLookup::Kind::Present: return "present " + attribute();
     case IndexLookup::Kind::Tag: return "tag bitmap \"" + l.name + "\"";
     case IndexLookup::Kind::Audience: return "audience bitmap \"" + l.name + "\"";

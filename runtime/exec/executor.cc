@@ -51,7 +51,7 @@ Bitmap Executor::days(const IndexLookup& l, bool wholeDaysOnly) const {
   return Bitmap::unionOf(parts);
 }
 
-Bitmap Executor::lookup(const IndexLookup& l) const {
+Bitmap Executor::lookup(const IndexLookup& l, const Bitmap* within) const {
   switch (l.kind) {
     case IndexLookup::Kind::Values: {
       const AttributeColumn& column = bound_.attribute(l.attribute);
@@ -67,8 +67,8 @@ Bitmap Executor::lookup(const IndexLookup& l) const {
       return out;
     }
     case IndexLookup::Kind::Compare:
-      return bound_.attribute(l.attribute).bsi().compare(compareOf(l.op), l.k1);
-    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).bsi().between(l.k1, l.k2);
+      return bound_.attribute(l.attribute).bsi().compare(compareOf(l.op), l.k1, within);
+    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).bsi().between(l.k1, l.k2, within);
     case IndexLookup::Kind::Present: return bound_.attribute(l.attribute).present();
     case IndexLookup::Kind::Tag: return bound_.tag(l.name);
     case IndexLookup::Kind::Audience: return bound_.audience(l.name);
@@ -130,7 +130,7 @@ Bitmap Executor::exec(std::uint32_t index, const Bitmap& candidates) {
       if (node.lookup.kind == IndexLookup::Kind::EventWindow) {
         out = eventWindow(node, candidates);
       } else {
-        out = lookup(node.lookup);
+        out = lookup(node.lookup, &candidates);
         out &= candidates;
       }
       break;

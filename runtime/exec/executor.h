@@ -39,8 +39,9 @@ class Executor {
   Bitmap run(bool profile = false);
   // Per plan node: inputs, passed, time (with profile).
   const std::vector<ir::PlanNodeRun>& runs() const { return runs_; }
-  // The full bitmap an index lookup stands for (no edge checks).
-  Bitmap lookup(const ir::IndexLookup& lookup) const;
+  // The bitmap an index lookup stands for (no edge checks); bit-sliced
+  // lookups may leave out ids not `within`.
+  Bitmap lookup(const ir::IndexLookup& lookup, const Bitmap* within = nullptr) const;
 
  private:
   Bitmap exec(std::uint32_t node, const Bitmap& candidates);

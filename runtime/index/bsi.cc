@@ -54,18 +54,22 @@ BitSlicedIndex::Split BitSlicedIndex::compareMagnitude(const Bitmap& candidates,
   return out;
 }
 
-Bitmap BitSlicedIndex::compare(Compare op, std::int64_t constant) const {
-  const Bitmap positive = present_ - negative_;  // includes zero
+Bitmap BitSlicedIndex::compare(Compare op, std::int64_t constant, const Bitmap* within) const {
+  // Restricting to `within` first keeps every slice operation as small as
+  // the candidates are.
+  Bitmap negative = within ? negative_ & *within : negative_;
+  Bitmap positive = within ? present_ & *within : present_;
+  positive -= negative;  // includes zero
   Bitmap less, equal, greater;
   if (constant >= 0) {
     Split split = compareMagnitude(positive, magnitudeOf(constant));
     less = std::move(split.less);
-    less |= negative_;
+    less |= negative;
     equal = std::move(split.equal);
     greater = std::move(split.greater);
   } else {
     // For negatives a larger magnitude is a smaller value.
-    Split split = compareMagnitude(negative_, magnitudeOf(constant));
+    Split split = compareMagnitude(negative, magnitudeOf(constant));
     less = std::move(split.greater);
     equal = std::move(split.equal);
     greater = std::move(split.less);
@@ -82,11 +86,11 @@ Bitmap BitSlicedIndex::compare(Compare op, std::int64_t constant) const {
   return Bitmap();
 }
 
-Bitmap BitSlicedIndex::between(std::int64_t low, std::int64_t high) const {
+Bitmap BitSlicedIndex::between(std::int64_t low, std::int64_t high, const Bitmap* within) const {
   if (low > high) return Bitmap();
-  Bitmap out = compare(Compare::Ge, low);
-  out &= compare(Compare::Le, high);
-  return out;
+  // The second pass runs only over what the first let through.
+  const Bitmap atLeast = compare(Compare::Ge, low, within);
+  return compare(Compare::Le, high, &atLeast);
 }
 
 std::size_t BitSlicedIndex::sizeInBytes() const {

@@ -19,10 +19,10 @@ class BitSlicedIndex {
   void set(std::uint32_t id, std::int64_t value, const std::int64_t* previous);
   void clear(std::uint32_t id, std::int64_t previous);
 
-  // Ids with a value and `value OP constant`.
-  Bitmap compare(Compare op, std::int64_t constant) const;
-  // Ids with a value in [low, high].
-  Bitmap between(std::int64_t low, std::int64_t high) const;
+  // Ids (among `within`, when given) with a value and `value OP constant`.
+  Bitmap compare(Compare op, std::int64_t constant, const Bitmap* within = nullptr) const;
+  // Ids (among `within`, when given) with a value in [low, high].
+  Bitmap between(std::int64_t low, std::int64_t high, const Bitmap* within = nullptr) const;
   const Bitmap& present() const { return present_; }
 
   std::size_t sliceCount() const { return slices_.size(); }

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <map>
 #include <optional>
 
 #include "compiler/base/civil_time.h"
@@ -41,6 +42,7 @@ class Codegen {
     b_.CreateStore(b_.getInt64(0), count);
     b_.CreateStore(b_.getInt64(0), index);
     allocaPoint_ = b_.GetInsertBlock();
+    entry_ = entry;
     auto* head = block("loop");
     auto* body = block("body");
     auto* done = block("done");
@@ -144,7 +146,89 @@ class Codegen {
 
   // ------------------------------------------------------- expressions
 
+  // Subexpressions that depend only on constants and the instant
+  // (`month(today)`, `now - 30d`) are computed once, before the loop.
   V gen(ir::NodeId id) {
+    if (!hoistable(id)) return genHere(id);
+    if (auto it = hoisted_.find(id); it != hoisted_.end()) return it->second;
+    const llvm::IRBuilderBase::InsertPoint resume = b_.saveIP();
+    b_.SetInsertPoint(entry_->getTerminator());
+    const V value = genHere(id);
+    b_.restoreIP(resume);
+    hoisted_.emplace(id, value);
+    return value;
+  }
+
+  // Whether `id` reads nothing per friend: constants, now and today, and
+  // straight-line operators over them (no branches, so they fit in the
+  // entry block).
+  bool hoistable(ir::NodeId id) const {
+    const ir::Node& n = p_.nodes[id];
+    switch (n.op) {
+      case Op::Now:
+      case Op::Today: return true;
+      case Op::Const:
+      case Op::And:
+      case Op::Or:
+      case Op::Not: return false;
+      default: break;
+    }
+    if (n.args.empty() || isAggregate(n.op) || n.type == ir::ValueType::String) return false;
+    for (ir::NodeId arg : n.args) {
+      const ir::Node& a = p_.nodes[arg];
+      if (a.type == ir::ValueType::String) return false;
+      if (a.op != Op::Const && !hoistable(arg)) return false;
+    }
+    return true;
+  }
+
+  static bool isAggregate(Op op) {
+    return op == Op::Exists || op == Op::Count || op == Op::Sum || op == Op::Min || op == Op::Max || op == Op::Last;
+  }
+
+  // ------------------------------------------------------- calendar
+
+  struct Civil {
+    llvm::Value *year, *month, *day;  // i64
+  };
+
+  // Days since 1970-01-01 to a civil date, inline and branch-free (the
+  // era-based algorithm of H. Hinnant's "chrono-compatible low-level date
+  // algorithms", written out here in IR).
+  Civil civilOf(llvm::Value* days) {
+    llvm::Value* z = b_.CreateAdd(days, i64(719468));
+    llvm::Value* era = floorDiv(z, 146097);
+    llvm::Value* doe = b_.CreateSub(z, b_.CreateMul(era, i64(146097)));  // [0, 146096]
+    llvm::Value* yoe = b_.CreateUDiv(
+        b_.CreateSub(b_.CreateAdd(b_.CreateSub(doe, b_.CreateUDiv(doe, i64(1460))), b_.CreateUDiv(doe, i64(36524))),
+                     b_.CreateUDiv(doe, i64(146096))),
+        i64(365));  // [0, 399]
+    llvm::Value* doy = b_.CreateSub(
+        doe, b_.CreateSub(b_.CreateAdd(b_.CreateMul(yoe, i64(365)), b_.CreateUDiv(yoe, i64(4))), b_.CreateUDiv(yoe, i64(100))));
+    llvm::Value* mp = b_.CreateUDiv(b_.CreateAdd(b_.CreateMul(doy, i64(5)), i64(2)), i64(153));  // [0, 11], March first
+    llvm::Value* day = b_.CreateAdd(b_.CreateSub(doy, b_.CreateUDiv(b_.CreateAdd(b_.CreateMul(mp, i64(153)), i64(2)), i64(5))), i64(1));
+    llvm::Value* month = b_.CreateSelect(b_.CreateICmpULT(mp, i64(10)), b_.CreateAdd(mp, i64(3)), b_.CreateSub(mp, i64(9)));
+    llvm::Value* year = b_.CreateAdd(b_.CreateAdd(yoe, b_.CreateMul(era, i64(400))),
+                                     b_.CreateZExt(b_.CreateICmpULE(month, i64(2)), b_.getInt64Ty()));
+    return {year, month, day};
+  }
+
+  // age on `today` of someone born on `day`: whole years, less one if this
+  // year's birthday is still to come.
+  llvm::Value* ageOf(llvm::Value* day) {
+    if (!today_) {
+      const llvm::IRBuilderBase::InsertPoint resume = b_.saveIP();
+      b_.SetInsertPoint(entry_->getTerminator());
+      today_ = civilOf(contextField(8));
+      b_.restoreIP(resume);
+    }
+    const Civil birth = civilOf(day);
+    const auto monthDay = [&](const Civil& c) { return b_.CreateAdd(b_.CreateMul(c.month, i64(100)), c.day); };
+    llvm::Value* notYet = b_.CreateICmpSLT(monthDay(*today_), monthDay(birth));
+    return b_.CreateSub(b_.CreateSub(today_->year, birth.year), b_.CreateZExt(notYet, b_.getInt64Ty()));
+  }
+
+  V genHere(ir::NodeId id) {
     const ir::Node& n = p_.nodes[id];
     switch (n.op) {
       case Op::Const:
@@ -247,6 +331,7 @@ class Codegen {
       case Op::DateOf:
       case Op::Age: {
         V a = gen(n.args[0]);
+        if (p_.nodes[n.args[0]].type == ir::ValueType::Date) return {calendarOfDate(n.op, a.value), a.present};
         const int code = n.op == Op::Month ? 0 : n.op == Op::Day ? 1 : n.op == Op::Year ? 2 : n.op == Op::Weekday ? 3
                          : n.op == Op::Hour ? 4 : n.op == Op::DateOf ? 5 : 6;
         const bool isTime = p_.nodes[n.args[0]].type == ir::ValueType::Time;
@@ -270,6 +355,22 @@ class Codegen {
       case Op::Max:
       case Op::Last: return aggregate(id);
       default: throw Unsupported(std::string("operation ") + ir::opName(n.op));
+    }
+  }
+
+  // month(d), day(d), year(d), weekday(d), age(d) and date(d) of a date.
+  llvm::Value* calendarOfDate(Op op, llvm::Value* days) {
+    switch (op) {
+      case Op::DateOf: return days;
+      case Op::Age: return ageOf(days);
+      case Op::Weekday: {  // 1970-01-01 was a Thursday (4)
+        llvm::Value* shifted = b_.CreateAdd(days, i64(3));
+        return b_.CreateAdd(b_.CreateSub(shifted, b_.CreateMul(floorDiv(shifted, 7), i64(7))), i64(1));
+      }
+      default: {
+        const Civil c = civilOf(days);
+        return op == Op::Month ? c.month : op == Op::Day ? c.day : c.year;
+      }
     }
   }
 
@@ -477,6 +578,9 @@ class Codegen {
   llvm::Value* row_ = nullptr;  // i32 row inside an aggregate's `where`
   std::uint32_t rowEvent_ = 0;
   llvm::BasicBlock* allocaPoint_ = nullptr;
+  llvm::BasicBlock* entry_ = nullptr;
+  std::map<ir::NodeId, V> hoisted_;
+  std::optional<Civil> today_;
   std::vector<JitSlot> slots_;
 };
 

@@ -11,6 +11,7 @@
 
 #include <fmt/format.h>
 
+#include "compiler/base/civil_time.h"
 #include "compiler/ir/lower.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
@@ -132,6 +133,61 @@ TEST(Differential, AllEvaluatorsAgreeOnRandomWorlds) {
   EXPECT_EQ(checked, cases);
   EXPECT_EQ(cases, static_cast<std::size_t>(worlds) * segmentsPerWorld);
   EXPECT_GE(selective * 2, cases) << "most generated segments select nobody or everybody";
+}
+
+// The planner answers `age(d) OP n` from the date's bit-sliced index, by
+// date bounds it computes from `today`; the JIT computes calendar fields
+// inline. Every birthday of 19 years, every operator and age, on days where
+// calendars bite: the interpreter, the bitmap plan and the JIT must agree.
+TEST(Differential, CalendarFunctionsMatchTheInterpreterOnCalendarEdges) {
+  std::string program = "schema {\n  birthday: date\n}\n";
+  int count = 0;
+  for (const char* op : {"==", "!=", "<", "<=", ">", ">="}) {
+    for (int years = 15; years <= 22; ++years) program += fmt::format("segment s{} = age(birthday) {} {}\n", count++, op, years);
+  }
+  for (int years = 15; years <= 22; ++years) program += fmt::format("segment s{} = age(birthday) in {}..{}\n", count++, years, years + 2);
+  // Residuals (not index-answerable), compiled by the JIT.
+  for (int years = 15; years <= 22; ++years) program += fmt::format("segment s{} = age(birthday) + 0 == {}\n", count++, years);
+  for (int m = 1; m <= 12; ++m) program += fmt::format("segment s{} = month(birthday) == {}\n", count++, m);
+  for (int d : {1, 15, 28, 29, 30, 31}) program += fmt::format("segment s{} = day(birthday) == {}\n", count++, d);
+  for (int w = 1; w <= 7; ++w) program += fmt::format("segment s{} = weekday(birthday) == {}\n", count++, w);
+  for (int y : {1996, 2000, 2014}) program += fmt::format("segment s{} = year(birthday) == {}\n", count++, y);
+  program += fmt::format("segment s{} = month(birthday) == month(today) and day(birthday) == day(today)\n", count++);
+  auto compiled = compile(program);
+  ASSERT_TRUE(compiled->errors.empty()) << compiled->errors;
+  StoreState state(compiled->program.schema);
+  const auto birthday = static_cast<std::uint32_t>(*compiled->program.schema.attribute("birthday"));
+  std::vector<Mutation> friends;
+  const std::int32_t first = civil::daysFromCivil({1996, 1, 1}), last = civil::daysFromCivil({2014, 12, 31});
+  for (std::int32_t day = first; day <= last; ++day) {
+    Mutation set = Mutation::of(Mutation::Kind::SetAttribute, *UserId::parse(fmt::format("U{:032x}", day - first + 1)));
+    set.index = birthday;
+    set.value = Value::ofInt(day);
+    friends.push_back(std::move(set));
+  }
+  state.apply(friends);
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  SegmentEvaluator evaluator(compiled->program, state, jit.get());
+  // Noon in Tokyo on: Feb 28 and 29 and Mar 1 of a leap year, Feb 28 and
+  // Mar 1 of a common year, New Year's Eve and Day.
+  for (const civil::YearMonthDay day : {civil::YearMonthDay{2028, 2, 28}, {2028, 2, 29}, {2028, 3, 1}, {2027, 2, 28},
+                                        {2027, 3, 1}, {2027, 12, 31}, {2028, 1, 1}}) {
+    const std::int64_t now = static_cast<std::int64_t>(civil::daysFromCivil(day)) * civil::kSecondsPerDay + 3 * 3600;
+    for (int s = 0; s < count; ++s) {
+      const std::string name = fmt::format("s{}", s);
+      const Bitmap reference = evaluator.evaluate(name, now, Engine::Interpreter).friends;
+      EXPECT_GT(reference.cardinality(), 0u) << name;
+      for (const Engine engine : {Engine::Bitmap, Engine::Jit}) {
+        const EvaluationResult planned = evaluator.evaluate(name, now, engine);
+        EXPECT_EQ(planned.warning, "") << name;
+        EXPECT_TRUE(planned.friends == reference)
+            << name << " on " << civil::formatDate(civil::daysFromCivil(day)) << (engine == Engine::Jit ? " jit" : " bitmap")
+            << ": [" << ids(planned.friends) << "] vs interpreter [" << ids(reference) << "]\n"
+            << ir::explainPlan(planned.plan, state.friendCount(), nullptr);
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -8,8 +8,17 @@ namespace seg::difftest {
 namespace {
 
 constexpr std::int64_t kDay = civil::kSecondsPerDay;
-// 2026-11-20 12:00 in Asia/Tokyo.
-constexpr std::int64_t kNow = 1763607600;
+// Evaluation instants (Asia/Tokyo): an ordinary day, and days where
+// calendars bite: Feb 29, the day before and after a Feb 29 that does not
+// exist, New Year.
+constexpr std::int64_t kInstants[] = {
+    1763607600,  // 2026-11-20 12:00
+    1709143200,  // 2024-02-29 03:00
+    1740753000,  // 2025-02-28 23:30
+    1740755400,  // 2025-03-01 00:10
+    1798729200,  // 2027-01-01 00:00
+    1835406000,  // 2028-02-29 12:00
+};
 
 const char* const kRanks[] = {"bronze", "silver", "gold", "platinum"};
 const char* const kPrefs[] = {"東京都", "大阪府", "京都府", "沖縄県", "北海道"};
@@ -38,6 +47,22 @@ UserId userFor(std::uint64_t seed, std::size_t i) { return *UserId::parse(fmt::f
 
 std::string dateText(std::int64_t days) { return civil::formatDate(static_cast<std::int32_t>(days)); }
 
+// Mostly any day 15 to 70 years back; often a birthday that falls on
+// `today` (give or take a day) some years ago, or on a Feb 29, where
+// age() has its edges.
+std::int64_t birthday(Random& r, std::int64_t today) {
+  const double kind = static_cast<double>(r.between(0, 99));
+  if (kind < 60) return today - r.between(15 * 365, 70 * 365);
+  if (kind < 90) {
+    const civil::YearMonthDay t = civil::civilFromDays(static_cast<std::int32_t>(today));
+    const std::int32_t year = t.year - static_cast<std::int32_t>(r.between(18, 30));
+    const std::uint32_t day = std::min(t.day, civil::daysInMonth(year, t.month));
+    return civil::daysFromCivil({year, t.month, day}) + r.between(-1, 1);
+  }
+  const std::int32_t leap = 1956 + 4 * static_cast<std::int32_t>(r.between(0, 13));
+  return civil::daysFromCivil({leap, 2, 29});
+}
+
 std::shared_ptr<Gen> leaf(std::string text) {
   auto g = std::make_shared<Gen>();
   g->text = std::move(text);
@@ -46,7 +71,8 @@ std::shared_ptr<Gen> leaf(std::string text) {
 
 class ExprMaker {
  public:
-  ExprMaker(Random& random, std::vector<std::string> earlier) : r_(random), earlier_(std::move(earlier)) {}
+  ExprMaker(Random& random, std::int64_t now, std::vector<std::string> earlier)
+      : r_(random), now_(now), earlier_(std::move(earlier)) {}
 
   std::shared_ptr<Gen> make(int depth) {
     if (depth > 0 && r_.chance(0.45)) {
@@ -66,13 +92,13 @@ class ExprMaker {
       case 0: return "";
       case 1: return fmt::format(", within {}d", r_.pick<std::int64_t>({1, 7, 30, 45}));
       case 2: return fmt::format(", within {}h", r_.between(1, 48));
-      default: return fmt::format(", since {}", dateText(civil::floorDiv(kNow, kDay) - r_.between(0, 40)));
+      default: return fmt::format(", since {}", dateText(civil::floorDiv(now_ + 9 * 3600, kDay) - r_.between(0, 40)));
     }
   }
 
   std::string condition() {
-    const std::int64_t today = civil::floorDiv(kNow, kDay);
-    switch (r_.between(0, 33)) {
+    const std::int64_t today = civil::floorDiv(now_ + 9 * 3600, kDay);
+    switch (r_.between(0, 38)) {
       case 0: return fmt::format("rank {} {}", r_.pick(kOps), r_.pick(kRanks));
       case 1: return fmt::format("points {} {}", r_.pick(kOps), r_.between(-5, 60));
       case 2: {
@@ -98,7 +124,7 @@ class ExprMaker {
       case 16: return fmt::format("month(birthday) == {}", r_.between(1, 12));
       case 17: return fmt::format("weekday(last_seen) <= {}", r_.between(1, 7));
       case 18: return fmt::format("hour(last_seen) >= {}", r_.between(0, 23));
-      case 19: return fmt::format("age(birthday) >= {}", r_.between(15, 70));
+      case 19: return fmt::format("age(birthday) {} {}", r_.pick(kOps), r_.between(18, 30));
       case 20: return fmt::format("length(pref) == {}", r_.between(2, 4));
       case 21: return fmt::format("bucket(\"s{}\") < {}%", r_.between(0, 3), r_.between(0, 100));
       case 22: return fmt::format("exists(buy{})", window());
@@ -112,6 +138,14 @@ class ExprMaker {
       case 30: return fmt::format("points + {} > {}", r_.between(-10, 10), r_.between(0, 60));
       case 31: return fmt::format("birthday + {}d < today", r_.between(-100, 100) * 365);
       case 32: return fmt::format("inflow == \"{}\"", r_.chance(0.5) ? "qr" : "ad");
+      case 33: {
+        const std::int64_t a = r_.between(18, 30);
+        return fmt::format("age(birthday) in {}..{}", a, a + r_.between(0, 5));
+      }
+      case 34: return fmt::format("day(birthday) {} {}", r_.pick(kOps), r_.between(1, 31));
+      case 35: return fmt::format("year(birthday) {} {}", r_.pick(kOps), r_.between(1960, 2010));
+      case 36: return fmt::format("weekday(birthday) == {}", r_.between(1, 7));
+      case 37: return r_.chance(0.5) ? "month(birthday) == month(today)" : "day(birthday) == day(today)";
       default:
         if (!earlier_.empty()) return earlier_[static_cast<std::size_t>(r_.between(0, static_cast<std::int64_t>(earlier_.size()) - 1))];
         return "exists(visit, within 3d)";
@@ -119,6 +153,7 @@ class ExprMaker {
   }
 
   Random& r_;
+  std::int64_t now_;
   std::vector<std::string> earlier_;
 };
 
@@ -171,7 +206,8 @@ std::string World::program() const { return programFor(*this, segments); }
 World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCount) {
   World world;
   world.seed = seed;
-  world.now = kNow;
+  world.now = kInstants[seed % std::size(kInstants)];
+  const std::int64_t now = world.now;
   world.schemaText =
       "schema {\n"
       "  rank: enum(bronze, silver, gold, platinum)\n"
@@ -184,7 +220,7 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
       "  event visit(page: string)\n"
       "}\n";
   Random r(seed);
-  const std::int64_t today = civil::floorDiv(kNow, kDay);
+  const std::int64_t today = civil::floorDiv(now + 9 * 3600, kDay);  // in Asia/Tokyo
   // Attribute indexes follow the lowered schema: built-ins first.
   const auto set = [&](const UserId& user, std::uint32_t index, Value value) {
     Mutation m = Mutation::of(Mutation::Kind::SetAttribute, user);
@@ -199,12 +235,12 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
     world.data.push_back(Mutation::of(Mutation::Kind::AddFriend, user));
     if (r.chance(0.8)) set(user, kRank, Value::ofInt(r.between(0, 3)));
     if (r.chance(0.8)) set(user, kPoints, Value::ofInt(r.between(-5, 60)));
-    if (r.chance(0.8)) set(user, kBirthday, Value::ofInt(today - r.between(15 * 365, 70 * 365)));
-    if (r.chance(0.8)) set(user, kLastSeen, Value::ofInt(kNow - r.between(-3 * kDay, 60 * kDay)));
+    if (r.chance(0.8)) set(user, kBirthday, Value::ofInt(birthday(r, today)));
+    if (r.chance(0.8)) set(user, kLastSeen, Value::ofInt(now - r.between(-3 * kDay, 60 * kDay)));
     if (r.chance(0.8)) set(user, kPref, Value::ofString(r.pick(kPrefs)));
     if (r.chance(0.8)) set(user, kVip, Value::ofBool(r.chance(0.3)));
     if (r.chance(0.9)) set(user, kScore, Value::ofInt(r.between(0, 10)));
-    if (r.chance(0.9)) set(user, kFollowedAt, Value::ofInt(kNow - r.between(0, 400 * kDay)));
+    if (r.chance(0.9)) set(user, kFollowedAt, Value::ofInt(now - r.between(0, 400 * kDay)));
     if (r.chance(0.9)) set(user, kInflow, Value::ofString(r.chance(0.5) ? "qr" : "ad"));
     if (r.chance(0.1)) set(user, kBlocked, Value::ofBool(true));
     for (const char* tag : kTags) {
@@ -219,21 +255,21 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
     for (int e = 0, n = static_cast<int>(r.between(0, 6)); e < n; ++e) {
       Mutation m = Mutation::of(Mutation::Kind::AppendEvent, user);
       m.index = 4;  // follow unfollow message postback | buy visit
-      m.time = kNow - (r.chance(0.3) ? edges[r.between(0, 8)] : r.between(-2 * kDay, 50 * kDay));
+      m.time = now - (r.chance(0.3) ? edges[r.between(0, 8)] : r.between(-2 * kDay, 50 * kDay));
       m.fields = {Value::ofString(r.pick(kItems)), r.chance(0.9) ? Value::ofInt(r.between(100, 5000)) : Value::missing()};
       world.data.push_back(std::move(m));
     }
     for (int e = 0, n = static_cast<int>(r.between(0, 5)); e < n; ++e) {
       Mutation m = Mutation::of(Mutation::Kind::AppendEvent, user);
       m.index = 5;
-      m.time = kNow - r.between(-kDay, 40 * kDay);
+      m.time = now - r.between(-kDay, 40 * kDay);
       m.fields = {Value::ofString(r.pick(kPages))};
       world.data.push_back(std::move(m));
     }
   }
   std::vector<std::string> names;
   for (std::size_t s = 0; s < segmentCount; ++s) {
-    ExprMaker maker(r, names);
+    ExprMaker maker(r, now, names);
     const std::string name = fmt::format("s{}", s);
     world.segments.emplace_back(name, maker.make(3));
     names.push_back(name);
