@@ -1,7 +1,9 @@
 // segc eval and segc explain: who is in a segment, and how seg finds them.
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <memory>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -75,7 +77,8 @@ std::unique_ptr<Session> open(const std::string& programPath, const std::string&
     options.readOnly = true;
     session->store = Store::open(storeDir, nullptr, options);
     session->jit = makeJit();
-    session->evaluator = std::make_unique<SegmentEvaluator>(session->program, session->store->state(), session->jit.get());
+    session->evaluator = std::make_unique<SegmentEvaluator>(session->program, session->store->state(), session->jit.get(),
+                                                            std::max(1u, std::thread::hardware_concurrency()));
   } catch (const std::exception& e) {
     printToolError(e.what());
     return nullptr;

@@ -1,5 +1,8 @@
 #include "runtime/api/runtime.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <fmt/format.h>
 
 #include "compiler/diagnostics/diagnostics.h"
@@ -54,7 +57,8 @@ std::unique_ptr<ResidualCompiler> jitFor(const RuntimeOptions& options, std::str
 
 Runtime::Runtime(std::shared_ptr<const CompiledProgram> program, const StoreState& state, RuntimeOptions options)
     : program_(std::move(program)), state_(state), jit_(jitFor(options, jitUnavailable_)),
-      evaluator_(program_->ir(), state_, jit_.get()) {}
+      evaluator_(program_->ir(), state_, jit_.get(),
+                 options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency())) {}
 
 Runtime::~Runtime() = default;
 

@@ -53,6 +53,8 @@ struct RuntimeOptions {
   // Compile residual predicates with LLVM; off, or when LLVM cannot target
   // the machine, residuals run in the interpreter (same answers, slower).
   bool jit = true;
+  // Threads for one batch evaluation's residual work; 0: one per core.
+  unsigned threads = 0;
 };
 
 class Runtime {

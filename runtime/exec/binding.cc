@@ -1,5 +1,7 @@
 #include "runtime/exec/binding.h"
 
+#include <re2/re2.h>
+
 #include <fmt/format.h>
 
 namespace seg {
@@ -28,7 +30,17 @@ BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) 
     }
     fields_.push_back(std::move(fields));
   }
+  for (const ir::Node& n : program.nodes) {
+    if (n.op != ir::Op::Matches || regexes_.contains(n.a)) continue;
+    RE2::Options options;
+    options.set_log_errors(false);
+    regexes_[n.a] = std::make_unique<RE2>(program.strings[n.a], options);
+  }
 }
+
+BoundProgram::~BoundProgram() = default;
+
+const re2::RE2& BoundProgram::regex(std::uint32_t pattern) const { return *regexes_.at(pattern); }
 
 const Bitmap& BoundProgram::tag(const std::string& name) const {
   const auto it = state_.tags().find(name);

@@ -4,12 +4,18 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "compiler/base/timezone.h"
 #include "compiler/ir/expr.h"
 #include "runtime/store/store_state.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace seg {
 
@@ -30,6 +36,8 @@ class BoundProgram {
   // Throws BindError when the store lacks what the program reads (or holds
   // it with another type).
   BoundProgram(const ir::Program& program, const StoreState& state);
+  ~BoundProgram();
+  BoundProgram(BoundProgram&&) = default;
 
   const ir::Program& program() const { return program_; }
   const StoreState& state() const { return state_; }
@@ -43,6 +51,9 @@ class BoundProgram {
   const Bitmap& status(const std::string& name, std::uint32_t kind) const;
   // Friends who can receive: everyone known, minus the blocked.
   Bitmap universe() const;
+  // The compiled pattern of a `matches` in the program (compiled once, at
+  // binding, so evaluation may run on several threads).
+  const re2::RE2& regex(std::uint32_t pattern) const;
 
  private:
   const ir::Program& program_;
@@ -51,6 +62,7 @@ class BoundProgram {
   std::vector<const EventLog*> events_;
   std::vector<std::vector<std::uint32_t>> fields_;
   Bitmap empty_;
+  std::map<std::uint32_t, std::unique_ptr<re2::RE2>> regexes_;
 };
 
 }  // namespace seg

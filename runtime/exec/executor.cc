@@ -1,5 +1,8 @@
 #include "runtime/exec/executor.h"
 
+#include <algorithm>
+#include <thread>
+
 #include <chrono>
 
 #include "compiler/base/civil_time.h"
@@ -24,14 +27,14 @@ Compare compareOf(ir::Op op) {
 
 }  // namespace
 
-void InterpretedResiduals::filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) {
+void InterpretedResiduals::filter(ir::NodeId expr, std::span<const std::uint32_t> ids, std::vector<std::uint32_t>& out) const {
   for (std::uint32_t id : ids) {
     if (interpreter_.test(expr, id)) out.push_back(id);
   }
 }
 
-Executor::Executor(const ir::Plan& plan, const BoundProgram& bound, ResidualEvaluator& residuals)
-    : plan_(plan), bound_(bound), residuals_(residuals) {}
+Executor::Executor(const ir::Plan& plan, const BoundProgram& bound, const ResidualEvaluator& residuals, unsigned threads)
+    : plan_(plan), bound_(bound), residuals_(residuals), threads_(std::max(1u, threads)) {}
 
 Bitmap Executor::run(bool profile) {
   profile_ = profile;
@@ -81,9 +84,32 @@ Bitmap Executor::lookup(const IndexLookup& l, const Bitmap* within) const {
 
 Bitmap Executor::residual(ir::NodeId expr, const Bitmap& candidates) {
   const std::vector<std::uint32_t> ids = candidates.toVector();
-  std::vector<std::uint32_t> passed;
-  residuals_.filter(expr, ids, passed);
-  return Bitmap::fromSorted(passed);
+  // Below this, starting threads costs more than it saves.
+  constexpr std::size_t kPerThread = 32768;
+  const std::size_t parts = std::min<std::size_t>(threads_, ids.size() / kPerThread);
+  if (parts <= 1) {
+    std::vector<std::uint32_t> passed;
+    residuals_.filter(expr, ids, passed);
+    return Bitmap::fromSorted(passed);
+  }
+  // Contiguous slices keep each part's output sorted; concatenated in
+  // order, so is the whole.
+  std::vector<std::vector<std::uint32_t>> passed(parts);
+  {
+    std::vector<std::jthread> workers;
+    const std::size_t step = (ids.size() + parts - 1) / parts;
+    for (std::size_t p = 1; p < parts; ++p) {
+      const std::span<const std::uint32_t> slice(ids.data() + p * step, std::min(step, ids.size() - p * step));
+      workers.emplace_back([this, expr, slice, &out = passed[p]] { residuals_.filter(expr, slice, out); });
+    }
+    residuals_.filter(expr, std::span<const std::uint32_t>(ids.data(), step), passed[0]);
+  }
+  std::vector<std::uint32_t> all;
+  std::size_t total = 0;
+  for (const auto& part : passed) total += part.size();
+  all.reserve(total);
+  for (const auto& part : passed) all.insert(all.end(), part.begin(), part.end());
+  return Bitmap::fromSorted(all);
 }
 
 // Friends with an event in [k1, k2]: days wholly inside are answered by

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <vector>
 
 #include "compiler/ir/planner.h"
@@ -17,15 +18,16 @@ namespace seg {
 class ResidualEvaluator {
  public:
   virtual ~ResidualEvaluator() = default;
-  // Appends to `out` the ids (in order) for which `expr` holds.
-  virtual void filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) = 0;
+  // Appends to `out` the ids (in order) for which `expr` holds. Called from
+  // several threads at once, each with its own slice of ids and `out`.
+  virtual void filter(ir::NodeId expr, std::span<const std::uint32_t> ids, std::vector<std::uint32_t>& out) const = 0;
 };
 
 // Residuals by the reference interpreter.
 class InterpretedResiduals : public ResidualEvaluator {
  public:
   explicit InterpretedResiduals(const Interpreter& interpreter) : interpreter_(interpreter) {}
-  void filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) override;
+  void filter(ir::NodeId expr, std::span<const std::uint32_t> ids, std::vector<std::uint32_t>& out) const override;
 
  private:
   const Interpreter& interpreter_;
@@ -33,7 +35,8 @@ class InterpretedResiduals : public ResidualEvaluator {
 
 class Executor {
  public:
-  Executor(const ir::Plan& plan, const BoundProgram& bound, ResidualEvaluator& residuals);
+  // Residuals over many candidates are split across up to `threads` threads.
+  Executor(const ir::Plan& plan, const BoundProgram& bound, const ResidualEvaluator& residuals, unsigned threads = 1);
 
   // The friends the planned expression selects, among those who can receive.
   Bitmap run(bool profile = false);
@@ -51,7 +54,8 @@ class Executor {
 
   const ir::Plan& plan_;
   const BoundProgram& bound_;
-  ResidualEvaluator& residuals_;
+  const ResidualEvaluator& residuals_;
+  unsigned threads_;
   std::vector<ir::PlanNodeRun> runs_;
   bool profile_ = false;
 };

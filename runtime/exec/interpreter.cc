@@ -86,16 +86,6 @@ Val Interpreter::value(ir::NodeId root, std::uint32_t friendId, const TriggerEve
   return eval(root, Frame{friendId, trigger});
 }
 
-const re2::RE2& Interpreter::regex(std::uint32_t pattern) const {
-  auto& slot = regexes_[pattern];
-  if (!slot) {
-    RE2::Options options;
-    options.set_log_errors(false);
-    slot = std::make_unique<re2::RE2>(p_.strings[pattern], options);
-  }
-  return *slot;
-}
-
 Val Interpreter::fieldValue(std::uint32_t irEvent, std::uint32_t irField, std::uint32_t row) const {
   const FieldColumn& column = bound_.events(irEvent).field(bound_.field(irEvent, irField));
   if (column.spec().type == ir::ValueType::String) {
@@ -176,7 +166,7 @@ Val Interpreter::eval(ir::NodeId id, const Frame& f) const {
     }
     case Op::Matches: {
       const Val a = arg(0);
-      return boolean(a.present && RE2::PartialMatch(a.s, regex(n.a)));
+      return boolean(a.present && RE2::PartialMatch(a.s, bound_.regex(n.a)));
     }
     case Op::InList: {
       const Val v = arg(0);

@@ -58,12 +58,10 @@ class Interpreter {
   }
   Val aggregate(const ir::Node& n, const Frame& frame) const;
   Val fieldValue(std::uint32_t irEvent, std::uint32_t irField, std::uint32_t row) const;
-  const re2::RE2& regex(std::uint32_t pattern) const;
 
   const BoundProgram& bound_;
   const ir::Program& p_;
   EvalTime time_;
-  mutable std::map<std::uint32_t, std::unique_ptr<re2::RE2>> regexes_;
 };
 
 // Shared by the evaluators so they agree to the day.

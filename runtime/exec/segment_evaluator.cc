@@ -13,8 +13,9 @@ double since(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-SegmentEvaluator::SegmentEvaluator(const ir::Program& program, const StoreState& state, ResidualCompiler* compiler)
-    : program_(program), bound_(program, state), compiler_(compiler),
+SegmentEvaluator::SegmentEvaluator(const ir::Program& program, const StoreState& state, ResidualCompiler* compiler,
+                                   unsigned threads)
+    : program_(program), bound_(program, state), compiler_(compiler), threads_(threads),
       zone_(TimeZone::find(program.timezone).value_or(*TimeZone::find("UTC"))) {}
 
 const ir::SegmentIr& SegmentEvaluator::find(const std::string& segment) const {
@@ -63,7 +64,7 @@ EvaluationResult SegmentEvaluator::evaluate(const std::string& segment, std::int
     }
   }
   start = std::chrono::steady_clock::now();
-  Executor executor(result.plan, planBound, *residuals);
+  Executor executor(result.plan, planBound, *residuals, threads_);
   result.friends = executor.run(profile);
   result.runSeconds = since(start);
   if (profile) result.runs = executor.runs();

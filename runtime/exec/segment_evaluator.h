@@ -48,7 +48,9 @@ struct SegmentError : std::runtime_error {
 
 class SegmentEvaluator {
  public:
-  SegmentEvaluator(const ir::Program& program, const StoreState& state, ResidualCompiler* compiler = nullptr);
+  // Batch evaluation splits large residual work across `threads` threads.
+  SegmentEvaluator(const ir::Program& program, const StoreState& state, ResidualCompiler* compiler = nullptr,
+                   unsigned threads = 1);
 
   EvaluationResult evaluate(const std::string& segment, std::int64_t now, Engine engine, bool profile = false);
   // Point evaluation for one friend, by the interpreter (microseconds).
@@ -62,6 +64,7 @@ class SegmentEvaluator {
   const ir::Program& program_;
   BoundProgram bound_;
   ResidualCompiler* compiler_;
+  unsigned threads_;
   TimeZone zone_;
 };
 

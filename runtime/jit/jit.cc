@@ -120,10 +120,11 @@ class JitResiduals : public ResidualEvaluator {
     entry.slotValues.reserve(entry.compiled->slots.size());
     for (const JitSlot& slot : entry.compiled->slots) entry.slotValues.push_back(fill(slot, *entry.compiled));
     entry.context = {time_.now, time_.today, nullptr};
-    entries_.emplace(expr, std::move(entry));
+    Entry& stored = entries_.emplace(expr, std::move(entry)).first->second;
+    stored.context.slots = stored.slotValues.data();
   }
 
-  void filter(ir::NodeId expr, const std::vector<std::uint32_t>& ids, std::vector<std::uint32_t>& out) override {
+  void filter(ir::NodeId expr, std::span<const std::uint32_t> ids, std::vector<std::uint32_t>& out) const override {
     const auto it = entries_.find(expr);
     if (it == entries_.end()) {
       for (std::uint32_t id : ids) {
@@ -131,8 +132,7 @@ class JitResiduals : public ResidualEvaluator {
       }
       return;
     }
-    Entry& entry = it->second;
-    entry.context.slots = entry.slotValues.data();
+    const Entry& entry = it->second;
     const std::size_t at = out.size();
     out.resize(at + ids.size());
     std::uint64_t count = 0;

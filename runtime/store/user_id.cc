@@ -48,11 +48,21 @@ std::string UserId::toString() const {
 }
 
 std::uint64_t UserId::hash() const {
-  // User IDs are already random; fold the two halves.
+  // LINE's IDs look random, but imported or synthetic ones may differ only
+  // in a few bytes (U0000...0001, U0000...0002): mix every byte into the
+  // low bits the table indexes by, or such IDs all collide.
   std::uint64_t a, b;
   std::memcpy(&a, bytes.data(), 8);
   std::memcpy(&b, bytes.data() + 8, 8);
-  return (a ^ (b * 0x9E3779B97F4A7C15ULL));
+  // MurmurHash3's 64-bit finalizer, over each half in turn.
+  const auto mix = [](std::uint64_t h) {
+    h ^= h >> 33;
+    h *= 0xFF51AFD7ED558CCDULL;
+    h ^= h >> 33;
+    h *= 0xC4CEB9FE1A85EC53ULL;
+    return h ^ (h >> 33);
+  };
+  return mix(a ^ mix(b));
 }
 
 }  // namespace seg

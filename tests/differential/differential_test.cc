@@ -190,5 +190,56 @@ TEST(Differential, CalendarFunctionsMatchTheInterpreterOnCalendarEdges) {
   }
 }
 
+// Residual work over many candidates is split across threads; the parts
+// must come back complete and in order, for compiled and interpreted
+// residuals alike.
+TEST(Differential, ThreadedResidualsMatchOneThread) {
+  auto compiled = compile(
+      "schema {\n  points: int\n  pref: string\n  event buy(price: int)\n}\n"
+      "segment a = points + 1 > 40\n"
+      "segment b = pref matches \"^(東|大)\" or count(buy where price > 300, within 30d) >= 2\n"
+      "segment c = not (points + 0 < 10) and sum(buy.price) > 500\n");
+  ASSERT_TRUE(compiled->errors.empty()) << compiled->errors;
+  const ir::Schema& schema = compiled->program.schema;
+  const auto points = static_cast<std::uint32_t>(*schema.attribute("points"));
+  const auto pref = static_cast<std::uint32_t>(*schema.attribute("pref"));
+  const auto buy = static_cast<std::uint32_t>(*schema.event("buy"));
+  const std::int64_t now = 1790000000;
+  std::vector<Mutation> data;
+  std::uint64_t x = 12345;
+  const auto next = [&] { return (x = x * 6364136223846793005ULL + 1442695040888963407ULL) >> 33; };
+  for (int n = 0; n < 200000; ++n) {
+    const UserId user = *UserId::parse(fmt::format("U{:032x}", n + 1));
+    Mutation set = Mutation::of(Mutation::Kind::SetAttribute, user);
+    set.index = points;
+    set.value = Value::ofInt(static_cast<std::int64_t>(next() % 100));
+    data.push_back(set);
+    set.index = pref;
+    set.value = Value::ofString(n % 3 == 0 ? "東京都" : n % 3 == 1 ? "大阪府" : "沖縄県");
+    if (n % 5) data.push_back(set);
+    for (int e = 0, events = static_cast<int>(next() % 4); e < events; ++e) {
+      Mutation event = Mutation::of(Mutation::Kind::AppendEvent, user);
+      event.index = buy;
+      event.time = now - static_cast<std::int64_t>(next() % (60 * 86400));
+      event.fields = {Value::ofInt(static_cast<std::int64_t>(next() % 600))};
+      data.push_back(std::move(event));
+    }
+  }
+  StoreState state(schema);
+  state.apply(data);
+  auto jit = makeJit();
+  ASSERT_TRUE(jit);
+  SegmentEvaluator single(compiled->program, state, jit.get(), 1);
+  SegmentEvaluator threaded(compiled->program, state, jit.get(), 3);
+  for (const char* segment : {"a", "b", "c"}) {
+    for (const Engine engine : {Engine::Interpreter, Engine::Bitmap, Engine::Jit}) {
+      const Bitmap one = single.evaluate(segment, now, engine).friends;
+      const Bitmap three = threaded.evaluate(segment, now, engine).friends;
+      EXPECT_GT(one.cardinality(), 1000u) << segment;
+      EXPECT_TRUE(one == three) << segment << ": " << one.cardinality() << " vs " << three.cardinality();
+    }
+  }
+}
+
 }  // namespace
 }  // namespace seg::difftest
