@@ -13,7 +13,7 @@ PACKAGES=(
   llvm-16-dev zlib1g-dev libzstd-dev
   libroaring-dev libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev
   libre2-dev libssl-dev libhowardhinnant-date-dev libxxhash-dev
-  libsimdjson-dev libsqlite3-dev
+  libsimdjson-dev libsqlite3-dev tzdata
 )
 
 install_missing() {
@@ -41,16 +41,33 @@ build() {
 }
 
 demo() {
-  local segc=build/bin/segc
-  echo "== seg demo: the rules of an online cosmetics shop (examples/shop/shop.seg)"
+  local segc=build/bin/segc program=examples/shop/shop.seg store=build/demo-store
+  local at=2026-11-18T12:00
+  echo "== seg demo: the rules of an online cosmetics shop ($program)"
   echo
   echo "-- segc check: the program parses and every declaration is read"
-  $segc check examples/shop/shop.seg
+  $segc check $program
   echo
   echo "-- segc check on programs with mistakes: every error at once, with its place and a hint"
   $segc check --color never examples/mistakes/mistakes.seg 2>&1 || true
   echo
   $segc check --color never examples/mistakes/rules.seg 2>&1 || true
+  echo
+  echo "-- segc gen: a store of 200,000 synthetic friends and their 2,000,000 events of the past year"
+  if [ ! -f $store/LOCK ]; then
+    rm -rf $store
+    $segc gen $program --store $store --friends 200000 --events 2000000 --seed 1 --now $at
+  fi
+  $segc stats --store $store
+  echo
+  echo "-- segc eval --all: who is in each segment at $at (index lookups, JIT-compiled residuals)"
+  $segc eval $program --store $store --all --at $at
+  echo
+  echo "-- segc explain: how seg finds the skincare fans, with each step's reach and time"
+  $segc explain $program --store $store --segment skincare_fans --at $at
+  echo
+  echo "-- segc eval --ids: the first friends of a segment, by LINE user ID"
+  $segc eval $program --store $store --segment cart_left --at $at | head -6
 }
 
 run_tests() {

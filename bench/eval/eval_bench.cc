@@ -190,6 +190,7 @@ int run(const Options& options) {
   const auto program = CompiledProgram::fromFile(options.program);
   Runtime runtime(program, state);
   if (!runtime.jitUnavailable().empty()) std::cerr << "warning: " << runtime.jitUnavailable() << "\n";
+  std::cout << fmt::format("JIT start-up (once per process): {:.1f} ms\n", runtime.jitStartupSeconds() * 1000);
   std::vector<std::string> segments = options.segments;
   if (segments.empty()) {
     for (const ir::SegmentIr& s : program->ir().segments) segments.push_back(s.name);

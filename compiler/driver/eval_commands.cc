@@ -27,7 +27,7 @@ struct EvalCommand {
   std::string segment;
   std::string at;
   std::string engine = "auto";
-  bool count = false, ids = false, json = false;
+  bool count = false, ids = false, json = false, all = false;
 };
 
 std::optional<Engine> engineNamed(const std::string& name) {
@@ -86,12 +86,51 @@ std::unique_ptr<Session> open(const std::string& programPath, const std::string&
   return session;
 }
 
+// Every segment of the program, one line each: reach and time. Segments
+// only LINE can evaluate (`line.*`) are listed as such.
+int runEvalAll(const EvalCommand& c, Session& session, std::int64_t now, Engine engine) {
+  const StoreState& state = session.store->state();
+  const double total = static_cast<double>(std::max<std::uint32_t>(1, state.friendCount()));
+  fmt::print("{} friends at {}\n", state.friendCount(), TimeZone::find(session.program.timezone)->formatInstant(now));
+  std::size_t width = 7;
+  for (const ir::SegmentIr& s : session.program.segments) width = std::max(width, s.name.size());
+  fmt::print("  {:<{}}  {:>10}  {:>6}  {:>9}  {}\n", "segment", width, "friends", "share", "time", "engine");
+  nlohmann::ordered_json json = nlohmann::json::array();
+  for (const ir::SegmentIr& s : session.program.segments) {
+    if (s.lineSide || !s.lineAttribute.empty()) {
+      if (c.json) {
+        json.push_back({{"segment", s.name}, {"line_side", true}});
+      } else {
+        fmt::print("  {:<{}}  {:>10}  {:>6}  {:>9}  only LINE can evaluate `{}`\n", s.name, width, "-", "-", "-",
+                   s.lineAttribute.empty() ? "line.*" : s.lineAttribute);
+      }
+      continue;
+    }
+    const EvaluationResult r = session.evaluator->evaluate(s.name, now, engine);
+    const std::uint64_t count = r.friends.cardinality();
+    const double ms = (r.planSeconds + r.compileSeconds + r.runSeconds) * 1000;
+    if (c.json) {
+      json.push_back({{"segment", s.name}, {"count", count}, {"milliseconds", ms}, {"engine", engineName(r.engineUsed)}});
+    } else {
+      fmt::print("  {:<{}}  {:>10}  {:>5.1f}%  {:>6.2f} ms  {}{}\n", s.name, width, count, 100.0 * static_cast<double>(count) / total,
+                 ms, engineName(r.engineUsed), r.compileSeconds > 0 ? fmt::format(" (compiled in {:.1f} ms)", r.compileSeconds * 1000) : "");
+    }
+  }
+  if (c.json) fmt::print("{}\n", json.dump());
+  return kExitOk;
+}
+
 int runEval(const EvalCommand& c) {
   const auto engine = engineNamed(c.engine);
+  if (c.all == !c.segment.empty()) {
+    printToolError("give either --segment NAME or --all");
+    return kExitUsage;
+  }
   auto session = open(c.program, c.store);
   if (!session) return kExitUsage;
   const auto now = instantOption(c.at, session->program.timezone);
   if (!now) return kExitUsage;
+  if (c.all) return runEvalAll(c, *session, *now, *engine);
   EvaluationResult result;
   try {
     result = session->evaluator->evaluate(c.segment, *now, *engine);
@@ -187,10 +226,11 @@ int runExplain(const ExplainCommand& c) {
 
 Command addEvalCommand(CLI::App& app) {
   auto c = std::make_shared<EvalCommand>();
-  CLI::App* cmd = app.add_subcommand("eval", "List the friends in a segment");
+  CLI::App* cmd = app.add_subcommand("eval", "List the friends in a segment, or size every segment");
   cmd->add_option("program", c->program, "Program (.seg)")->required();
   cmd->add_option("--store", c->store, "Store directory")->required();
-  cmd->add_option("--segment", c->segment, "Segment name")->required();
+  auto* segment = cmd->add_option("--segment", c->segment, "Segment name");
+  auto* all = cmd->add_flag("--all", c->all, "Every segment: reach and time");
   cmd->add_option("--at", c->at, "Evaluation instant (default: now), e.g. 2026-12-01T10:00:00+09:00");
   cmd->add_option("--engine", c->engine, "auto, interp, bitmap or jit")->check(CLI::IsMember({"auto", "interp", "bitmap", "jit"}));
   auto* count = cmd->add_flag("--count", c->count, "Print only the number of friends");
@@ -198,6 +238,7 @@ Command addEvalCommand(CLI::App& app) {
   auto* json = cmd->add_flag("--json", c->json, "Print JSON");
   count->excludes(ids)->excludes(json);
   ids->excludes(json);
+  all->excludes(segment)->excludes(count)->excludes(ids);
   return {cmd, [c] { return runEval(*c); }};
 }
 

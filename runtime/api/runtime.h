@@ -79,6 +79,8 @@ class Runtime {
   const StoreState& state() const { return state_; }
   // Why residuals are interpreted, when the JIT was asked for but is off.
   const std::string& jitUnavailable() const { return jitUnavailable_; }
+  // What starting LLVM took, paid once when the Runtime was built.
+  double jitStartupSeconds() const { return jit_ ? jit_->startupSeconds() : 0; }
 
  private:
   std::shared_ptr<const CompiledProgram> program_;

@@ -1,5 +1,7 @@
 #include "runtime/exec/segment_evaluator.h"
 
+#include "compiler/base/spelling.h"
+
 #include <chrono>
 
 #include <fmt/format.h>
@@ -20,7 +22,13 @@ SegmentEvaluator::SegmentEvaluator(const ir::Program& program, const StoreState&
 
 const ir::SegmentIr& SegmentEvaluator::find(const std::string& segment) const {
   const ir::SegmentIr* s = program_.segment(segment);
-  if (s == nullptr) throw SegmentError(fmt::format("no segment `{}` in the program", segment));
+  if (s == nullptr) {
+    std::vector<std::string> names;
+    for (const ir::SegmentIr& candidate : program_.segments) names.push_back(candidate.name);
+    const auto near = closestMatch(segment, names);
+    throw SegmentError(fmt::format("no segment `{}` in the program{}", segment,
+                                   near ? fmt::format("; did you mean `{}`?", *near) : ""));
+  }
   if (!s->lineAttribute.empty() || s->lineSide) {
     throw SegmentError(fmt::format("segment `{}` depends on `{}`, which only LINE can evaluate (in a campaign's narrowcast)",
                                    segment, s->lineAttribute.empty() ? "line.*" : s->lineAttribute));

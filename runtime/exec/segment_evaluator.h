@@ -29,6 +29,8 @@ class ResidualCompiler {
                                                      const EvalTime& time, std::string& why) = 0;
   // Compile time of the last compile() (0 when served from the cache).
   virtual double lastCompileSeconds() const = 0;
+  // What starting the compiler took (once per process or compiler).
+  virtual double startupSeconds() const = 0;
 };
 
 struct EvaluationResult {

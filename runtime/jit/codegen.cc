@@ -42,11 +42,14 @@ class Codegen {
     b_.CreateStore(b_.getInt64(0), count);
     b_.CreateStore(b_.getInt64(0), index);
     allocaPoint_ = b_.GetInsertBlock();
-    entry_ = entry;
+    // Instant-only values are computed in `pre`, before the loop; the
+    // chain of blocks they need ends at preTail_, joined to the loop last.
+    auto* pre = block("pre");
+    b_.CreateBr(pre);
+    preTail_ = pre;
     auto* head = block("loop");
     auto* body = block("body");
     auto* done = block("done");
-    b_.CreateBr(head);
 
     b_.SetInsertPoint(head);
     llvm::Value* i = b_.CreateLoad(b_.getInt64Ty(), index);
@@ -70,6 +73,9 @@ class Codegen {
     b_.SetInsertPoint(done);
     b_.CreateStore(b_.CreateLoad(b_.getInt64Ty(), count), outCount);
     b_.CreateRetVoid();
+
+    b_.SetInsertPoint(preTail_);
+    b_.CreateBr(head);
 
     std::string errors;
     llvm::raw_string_ostream stream(errors);
@@ -146,22 +152,30 @@ class Codegen {
 
   // ------------------------------------------------------- expressions
 
+  // Runs `emit` with the builder at the end of the preheader chain.
+  template <typename Emit>
+  auto inPreheader(Emit&& emit) {
+    const llvm::IRBuilderBase::InsertPoint resume = b_.saveIP();
+    const bool nested = b_.GetInsertBlock() == preTail_;
+    b_.SetInsertPoint(preTail_);
+    auto value = emit();
+    preTail_ = b_.GetInsertBlock();
+    if (!nested) b_.restoreIP(resume);
+    return value;
+  }
+
   // Subexpressions that depend only on constants and the instant
   // (`month(today)`, `now - 30d`) are computed once, before the loop.
   V gen(ir::NodeId id) {
     if (!hoistable(id)) return genHere(id);
     if (auto it = hoisted_.find(id); it != hoisted_.end()) return it->second;
-    const llvm::IRBuilderBase::InsertPoint resume = b_.saveIP();
-    b_.SetInsertPoint(entry_->getTerminator());
-    const V value = genHere(id);
-    b_.restoreIP(resume);
+    const V value = inPreheader([&] { return genHere(id); });
     hoisted_.emplace(id, value);
     return value;
   }
 
   // Whether `id` reads nothing per friend: constants, now and today, and
-  // straight-line operators over them (no branches, so they fit in the
-  // entry block).
+  // operators over them other than the logical ones (which short-circuit).
   bool hoistable(ir::NodeId id) const {
     const ir::Node& n = p_.nodes[id];
     switch (n.op) {
@@ -192,36 +206,34 @@ class Codegen {
     llvm::Value *year, *month, *day;  // i64
   };
 
-  // Days since 1970-01-01 to a civil date, inline and branch-free (the
-  // era-based algorithm of H. Hinnant's "chrono-compatible low-level date
-  // algorithms", written out here in IR).
+  // Days since 1970-01-01 to a civil date: one load from a table of the
+  // years 1900 to 2099, a helper call outside them.
   Civil civilOf(llvm::Value* days) {
-    llvm::Value* z = b_.CreateAdd(days, i64(719468));
-    llvm::Value* era = floorDiv(z, 146097);
-    llvm::Value* doe = b_.CreateSub(z, b_.CreateMul(era, i64(146097)));  // [0, 146096]
-    llvm::Value* yoe = b_.CreateUDiv(
-        b_.CreateSub(b_.CreateAdd(b_.CreateSub(doe, b_.CreateUDiv(doe, i64(1460))), b_.CreateUDiv(doe, i64(36524))),
-                     b_.CreateUDiv(doe, i64(146096))),
-        i64(365));  // [0, 399]
-    llvm::Value* doy = b_.CreateSub(
-        doe, b_.CreateSub(b_.CreateAdd(b_.CreateMul(yoe, i64(365)), b_.CreateUDiv(yoe, i64(4))), b_.CreateUDiv(yoe, i64(100))));
-    llvm::Value* mp = b_.CreateUDiv(b_.CreateAdd(b_.CreateMul(doy, i64(5)), i64(2)), i64(153));  // [0, 11], March first
-    llvm::Value* day = b_.CreateAdd(b_.CreateSub(doy, b_.CreateUDiv(b_.CreateAdd(b_.CreateMul(mp, i64(153)), i64(2)), i64(5))), i64(1));
-    llvm::Value* month = b_.CreateSelect(b_.CreateICmpULT(mp, i64(10)), b_.CreateAdd(mp, i64(3)), b_.CreateSub(mp, i64(9)));
-    llvm::Value* year = b_.CreateAdd(b_.CreateAdd(yoe, b_.CreateMul(era, i64(400))),
-                                     b_.CreateZExt(b_.CreateICmpULE(month, i64(2)), b_.getInt64Ty()));
-    return {year, month, day};
+    llvm::Value* index = b_.CreateSub(days, i64(kCivilTableFirstDay));
+    auto* fast = block("civil.table");
+    auto* slow = block("civil.helper");
+    auto* join = block("civil.join");
+    b_.CreateCondBr(b_.CreateICmpULT(index, i64(kCivilTableDays)), fast, slow);
+    b_.SetInsertPoint(fast);
+    llvm::Value* table = slotPointer({JitSlot::Kind::CivilTable});
+    llvm::Value* fromTable = b_.CreateZExt(load32(table, index), b_.getInt64Ty());
+    b_.CreateBr(join);
+    b_.SetInsertPoint(slow);
+    auto fn = helper("seg_jit_civil", b_.getInt64Ty(), {b_.getInt64Ty()});
+    llvm::Value* fromHelper = b_.CreateCall(fn, {days});
+    b_.CreateBr(join);
+    b_.SetInsertPoint(join);
+    llvm::PHINode* packed = b_.CreatePHI(b_.getInt64Ty(), 2);
+    packed->addIncoming(fromTable, fast);
+    packed->addIncoming(fromHelper, slow);
+    // packed: year << 9 | month << 5 | day (see jit_runtime.h)
+    return {b_.CreateAShr(packed, 9), b_.CreateAnd(b_.CreateLShr(packed, 5), i64(15)), b_.CreateAnd(packed, i64(31))};
   }
 
   // age on `today` of someone born on `day`: whole years, less one if this
   // year's birthday is still to come.
   llvm::Value* ageOf(llvm::Value* day) {
-    if (!today_) {
-      const llvm::IRBuilderBase::InsertPoint resume = b_.saveIP();
-      b_.SetInsertPoint(entry_->getTerminator());
-      today_ = civilOf(contextField(8));
-      b_.restoreIP(resume);
-    }
+    if (!today_) today_ = inPreheader([&] { return civilOf(contextField(8)); });
     const Civil birth = civilOf(day);
     const auto monthDay = [&](const Civil& c) { return b_.CreateAdd(b_.CreateMul(c.month, i64(100)), c.day); };
     llvm::Value* notYet = b_.CreateICmpSLT(monthDay(*today_), monthDay(birth));
@@ -578,7 +590,7 @@ class Codegen {
   llvm::Value* row_ = nullptr;  // i32 row inside an aggregate's `where`
   std::uint32_t rowEvent_ = 0;
   llvm::BasicBlock* allocaPoint_ = nullptr;
-  llvm::BasicBlock* entry_ = nullptr;
+  llvm::BasicBlock* preTail_ = nullptr;
   std::map<ir::NodeId, V> hoisted_;
   std::optional<Civil> today_;
   std::vector<JitSlot> slots_;

@@ -34,6 +34,7 @@ struct JitSlot {
     Users,         // const UserId*
     Text,          // const char*      text
     Time,          // const EvalTime*
+    CivilTable,    // const uint32_t*  civilTable(): dates from kCivilTableFirstDay
   };
   Kind kind = Kind::AttrInts;
   std::uint32_t a = 0, b = 0;
@@ -46,9 +47,17 @@ struct JitSlot {
   bool operator==(const JitSlot&) const = default;
 };
 
+// Civil dates of the days 1900-01-01 .. 2099-12-31, packed as
+// year << 9 | month << 5 | day, so compiled code finds a date's parts with
+// one load. Built once, never changed.
+inline constexpr std::int64_t kCivilTableFirstDay = -25567;  // 1900-01-01
+inline constexpr std::int64_t kCivilTableDays = 73049;       // to 2099-12-31
+const std::uint32_t* civilTable();
+
 extern "C" {
 bool seg_jit_bitmap_contains(const void* bitmap, std::uint32_t id);
 std::int64_t seg_jit_bucket(const char* seed, const void* users, std::uint32_t id);
+std::int64_t seg_jit_civil(std::int64_t days);  // packed, as civilTable()
 std::int64_t seg_jit_calendar(std::int32_t op, std::int64_t value, std::int32_t isTime, const void* time);
 std::int64_t seg_jit_date_instant(std::int64_t day, const void* time);
 }

@@ -153,6 +153,9 @@ TEST(Differential, CalendarFunctionsMatchTheInterpreterOnCalendarEdges) {
   for (int w = 1; w <= 7; ++w) program += fmt::format("segment s{} = weekday(birthday) == {}\n", count++, w);
   for (int y : {1996, 2000, 2014}) program += fmt::format("segment s{} = year(birthday) == {}\n", count++, y);
   program += fmt::format("segment s{} = month(birthday) == month(today) and day(birthday) == day(today)\n", count++);
+  // Outside the JIT's table of dates (1900 to 2099): its helper path.
+  program += fmt::format("segment s{} = year(birthday) + 0 < 1900 or year(birthday) > 2099\n", count++);
+  program += fmt::format("segment s{} = month(birthday) == 2 and day(birthday) == 29 and year(birthday) < 2000\n", count++);
   auto compiled = compile(program);
   ASSERT_TRUE(compiled->errors.empty()) << compiled->errors;
   StoreState state(compiled->program.schema);
@@ -163,6 +166,14 @@ TEST(Differential, CalendarFunctionsMatchTheInterpreterOnCalendarEdges) {
     Mutation set = Mutation::of(Mutation::Kind::SetAttribute, *UserId::parse(fmt::format("U{:032x}", day - first + 1)));
     set.index = birthday;
     set.value = Value::ofInt(day);
+    friends.push_back(std::move(set));
+  }
+  for (const civil::YearMonthDay far : {civil::YearMonthDay{1899, 12, 31}, {1896, 2, 29}, {1850, 3, 1}, {2100, 1, 1},
+                                        {2104, 2, 29}, {2150, 6, 15}}) {
+    Mutation set = Mutation::of(Mutation::Kind::SetAttribute,
+                                *UserId::parse(fmt::format("U{:032x}", 1000000 + civil::daysFromCivil(far) - first)));
+    set.index = birthday;
+    set.value = Value::ofInt(civil::daysFromCivil(far));
     friends.push_back(std::move(set));
   }
   state.apply(friends);

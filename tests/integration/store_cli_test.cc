@@ -2,7 +2,6 @@
 // bad input: the store must come out unchanged by the bad records.
 #include <gtest/gtest.h>
 
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -13,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "runtime/ingest/importer.h"
+#include "tests/integration/cli.h"
 
 namespace fs = std::filesystem;
 
@@ -22,31 +22,10 @@ namespace {
 const std::string kShop = std::string(SEG_SOURCE_DIR) + "/examples/shop/shop.seg";
 const std::string kData = std::string(SEG_SOURCE_DIR) + "/tests/data";
 
-struct CliRun {
-  std::string out;
-  int exit = -1;
-};
-
-std::string quote(const std::string& s) { return "'" + s + "'"; }
-
-CliRun segc(const std::string& args) {
-  const std::string command = quote(SEGC_PATH) + " " + args + " 2>&1";
-  CliRun run;
-  FILE* pipe = popen(command.c_str(), "r");
-  char buffer[4096];
-  std::size_t n;
-  while ((n = fread(buffer, 1, sizeof buffer, pipe)) > 0) run.out.append(buffer, n);
-  const int status = pclose(pipe);
-  run.exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return run;
-}
-
-std::string read(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using testing::CliRun;
+using testing::quote;
+using testing::segc;
+std::string read(const std::string& path) { return testing::readFile(path); }
 
 class StoreCli : public ::testing::Test {
  protected:

@@ -1,0 +1,19 @@
+// Running segc from tests: its output (stdout and stderr) and exit code.
+#pragma once
+
+#include <string>
+
+namespace seg::testing {
+
+struct CliRun {
+  std::string out;
+  int exit = -1;
+};
+
+// Single-quotes a path or argument for the shell.
+std::string quote(const std::string& s);
+// Runs `segc ARGS` (ARGS already quoted as needed).
+CliRun segc(const std::string& args);
+std::string readFile(const std::string& path);
+
+}  // namespace seg::testing
