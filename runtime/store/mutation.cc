@@ -32,6 +32,34 @@ Value readValue(BinaryReader& in) {
   }
 }
 
+// The automation kinds share one layout: every field, whatever is unused.
+void writeAll(BinaryWriter& out, const Mutation& m) {
+  writeUser(out, m.user);
+  out.bytes(m.name);
+  out.varint(m.index);
+  out.svarint(m.time);
+  writeValue(out, m.value);
+  out.u8(m.on ? 1 : 0);
+  out.varint(m.fields.size());
+  for (const Value& v : m.fields) writeValue(out, v);
+  out.varint(m.users.size());
+  for (const UserId& u : m.users) writeUser(out, u);
+}
+
+void readAll(BinaryReader& in, Mutation& m) {
+  m.user = readUser(in);
+  m.name = in.bytes();
+  m.index = static_cast<std::uint32_t>(in.varint());
+  m.time = in.svarint();
+  m.value = readValue(in);
+  m.on = in.u8() != 0;
+  const std::size_t fields = in.count(1);
+  for (std::size_t i = 0; i < fields; ++i) m.fields.push_back(readValue(in));
+  const std::size_t users = in.count(16);
+  m.users.resize(users);
+  for (std::size_t i = 0; i < users; ++i) m.users[i] = readUser(in);
+}
+
 }  // namespace
 
 void Mutation::encode(BinaryWriter& out) const {
@@ -84,13 +112,21 @@ void Mutation::encode(BinaryWriter& out) const {
       out.bytes(name);
       out.svarint(time);
       break;
+    case Kind::ScenarioEnrol:
+    case Kind::ScenarioStep:
+    case Kind::ScenarioLeave:
+    case Kind::CapCharge:
+    case Kind::MenuLink:
+    case Kind::OutboxAdd:
+    case Kind::OutboxDone:
+    case Kind::CampaignRan: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::WebhookSeen)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::CampaignRan)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
@@ -146,6 +182,14 @@ Mutation Mutation::decode(BinaryReader& in) {
       m.name = in.bytes();
       m.time = in.svarint();
       break;
+    case Kind::ScenarioEnrol:
+    case Kind::ScenarioStep:
+    case Kind::ScenarioLeave:
+    case Kind::CapCharge:
+    case Kind::MenuLink:
+    case Kind::OutboxAdd:
+    case Kind::OutboxDone:
+    case Kind::CampaignRan: readAll(in, m); break;
   }
   return m;
 }

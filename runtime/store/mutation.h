@@ -27,6 +27,17 @@ struct Mutation {
     AudienceAdd,     // name, time: created, users
     MessageStatus,   // user, name, status, time
     WebhookSeen,     // name: webhookEventId, time
+    // Automation state (runtime/store/automation_state.h):
+    ScenarioEnrol,   // user, name: scenario, time: enrolled, value.i: first step due,
+                     // index: trigger event + 1 (0: none), fields: the trigger's fields
+    ScenarioStep,    // user, name: scenario, index: next step, value.i: its due time
+    ScenarioLeave,   // user, name: scenario, time
+    CapCharge,       // user, time: a send counted by the frequency cap
+    MenuLink,        // user, name: linked rich menu ("" none), value.s: the rules' menu
+    OutboxAdd,       // name: key, time: planned, index: notBefore - time, value.s: request,
+                     // users: recipients, fields: what it carries (strings)
+    OutboxDone,      // name: key, time, on: delivered
+    CampaignRan,     // name: campaign, time
   };
   Kind kind = Kind::AddFriend;
   UserId user;

@@ -16,7 +16,8 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
-constexpr std::uint32_t kSnapshotVersion = 1;
+// 2: automation state after the webhook ids. Version 1 is still read.
+constexpr std::uint32_t kSnapshotVersion = 2;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long; LINE redelivers within hours.
@@ -197,10 +198,11 @@ void Store::load(const ir::Schema* programSchema) {
       BinaryReader trailer(bytes.substr(bytes.size() - 4));
       if (trailer.fixed32() != crc(bytes.substr(0, bytes.size() - 4))) throw CorruptData("checksum mismatch");
       BinaryReader in(bytes.substr(8, bytes.size() - 12));
-      if (in.fixed32() != kSnapshotVersion) throw CorruptData("unsupported snapshot version");
+      const std::uint32_t version = in.fixed32();
+      if (version < 1 || version > kSnapshotVersion) throw CorruptData("unsupported snapshot version");
       snapshotTransaction_ = in.fixed64();
       const ir::Schema stored = schemaFromJson(std::string(in.bytes()));
-      state_ = std::make_unique<StoreState>(StoreState::read(in, stored));
+      state_ = std::make_unique<StoreState>(StoreState::read(in, stored, version >= 2));
       if (!in.done()) throw CorruptData("trailing bytes");
     } catch (const CorruptData& e) {
       throw StoreError(fmt::format("the snapshot of `{}` is damaged ({}); restore it from a backup", dir_, e.what()));
@@ -281,9 +283,13 @@ void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
     std::exception_ptr error;
     try {
       std::string bytes;
-      for (Pending* p : batch) bytes += encodeFrame(p->frame);
+      bool ends = false;  // a transaction's last frame must be durable; earlier ones need not be
+      for (Pending* p : batch) {
+        bytes += encodeFrame(p->frame);
+        ends = ends || (p->frame.flags & kWalLastFrame) != 0;
+      }
       wal_.writeAll(bytes);
-      wal_.sync();
+      if (ends) wal_.sync();
       walBytes_ += bytes.size();
       std::unique_lock data(dataMutex_);
       for (Pending* p : batch) state_->apply(p->changes);
@@ -321,6 +327,10 @@ void Store::Transaction::add(Mutation change) {
   pendingBytes_ += encodedSize(change);
   pending_.push_back(std::move(change));
   if (pendingBytes_ >= kFrameBytes) flush(false);
+}
+
+void Store::Transaction::stage() {
+  if (!pending_.empty()) flush(false);
 }
 
 void Store::Transaction::flush(bool last) {

@@ -72,6 +72,9 @@ class Store {
   class Transaction {
    public:
     void add(Mutation change);
+    // Logs what was added so far as a frame (not synced) and applies it, so
+    // state() shows it; it becomes durable with the rest at end().
+    void stage();
     void end();  // logs the last frame; durable when it returns
     ~Transaction();
 

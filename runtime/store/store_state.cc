@@ -173,6 +173,14 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
       messageStatus_[m.name].byKind[static_cast<std::size_t>(m.status)].add(intern(m.user));
       break;
     case Kind::WebhookSeen: webhookSeen_[m.name] = m.time; break;
+    case Kind::ScenarioEnrol:
+    case Kind::ScenarioStep:
+    case Kind::ScenarioLeave:
+    case Kind::CapCharge:
+    case Kind::MenuLink: automation_.apply(m, intern(m.user)); break;
+    case Kind::OutboxAdd:
+    case Kind::OutboxDone:
+    case Kind::CampaignRan: automation_.apply(m, 0); break;
   }
 }
 
@@ -259,9 +267,10 @@ void StoreState::write(BinaryWriter& out) const {
     out.bytes(id);
     out.svarint(time);
   }
+  automation_.write(out);
 }
 
-StoreState StoreState::read(BinaryReader& in, ir::Schema schema) {
+StoreState StoreState::read(BinaryReader& in, ir::Schema schema, bool withAutomation) {
   StoreState state(std::move(schema));
   const std::size_t n = in.count(sizeof(UserId));
   if (n > kNoRow) throw CorruptData("too many friends");
@@ -292,6 +301,7 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema) {
     state.messageStatus_.emplace(std::move(name), std::move(status));
   });
   readNamedBitmaps([&](std::string id) { state.webhookSeen_.emplace(std::move(id), in.svarint()); });
+  if (withAutomation) state.automation_.read(in);
   return state;
 }
 

@@ -14,6 +14,7 @@
 
 #include "compiler/ir/schema.h"
 #include "runtime/index/bitmap.h"
+#include "runtime/store/automation_state.h"
 #include "runtime/store/columns.h"
 #include "runtime/store/event_log.h"
 #include "runtime/store/mutation.h"
@@ -67,6 +68,7 @@ class StoreState {
   std::size_t webhookSeenCount() const { return webhookSeen_.size(); }
   // Friends who blocked the account (never receive).
   const Bitmap& blocked() const;
+  const AutomationState& automation() const { return automation_; }
 
   // Applies changes in order; consecutive events are appended in batches.
   void apply(const std::vector<Mutation>& changes);
@@ -90,7 +92,8 @@ class StoreState {
   Footprint footprint() const;
 
   void write(BinaryWriter& out) const;
-  static StoreState read(BinaryReader& in, ir::Schema schema);
+  // `withAutomation`: snapshots from version 2 on carry automation state.
+  static StoreState read(BinaryReader& in, ir::Schema schema, bool withAutomation);
 
  private:
   std::uint32_t intern(const UserId& user);
@@ -108,6 +111,7 @@ class StoreState {
   std::map<std::string, Audience> audiences_;
   std::map<std::string, MessageStatus> messageStatus_;
   std::unordered_map<std::string, std::int64_t> webhookSeen_;
+  AutomationState automation_;
   std::size_t scoreIndex_, followedAtIndex_, blockedIndex_;
   std::size_t followIndex_, unfollowIndex_;
 };

@@ -209,6 +209,84 @@ TEST_F(StoreTest, FollowUnfollowTagsAudiencesAndScore) {
   EXPECT_EQ(s.events("unfollow")->size(), 1u);
 }
 
+
+Mutation automation(Mutation::Kind kind, int friendNumber, const std::string& name, std::int64_t time) {
+  Mutation m = Mutation::of(kind);
+  m.user = user(friendNumber);
+  m.name = name;
+  m.time = time;
+  return m;
+}
+
+// Scenario enrolments, timers, cap charges, menus, the outbox and campaigns
+// are store state: they survive a restart from the log and from a snapshot.
+TEST_F(StoreTest, AutomationStateSurvivesLogReplayAndSnapshots) {
+  using Kind = Mutation::Kind;
+  Mutation enrol = automation(Kind::ScenarioEnrol, 1, "welcome", 100);
+  enrol.value = Value::ofInt(500);
+  enrol.index = 1;  // trigger: event 0
+  enrol.fields = {Value::ofString("化粧水"), Value::ofInt(3200)};
+  Mutation enrolTwo = automation(Kind::ScenarioEnrol, 2, "welcome", 100);
+  enrolTwo.value = Value::ofInt(300);
+  Mutation step = automation(Kind::ScenarioStep, 1, "welcome", 500);
+  step.index = 1;
+  step.value = Value::ofInt(900);
+  Mutation menu = automation(Kind::MenuLink, 1, "gold", 0);
+  menu.value = Value::ofString("gold");
+  Mutation outbox = automation(Kind::OutboxAdd, 0, "key-1", 50);
+  outbox.user = UserId{};
+  outbox.index = 25;
+  outbox.value = Value::ofString("{\"method\":\"POST\"}");
+  outbox.users = {user(1), user(2)};
+  outbox.fields = {Value::ofString("welcome_1")};
+  Mutation outboxTwo = outbox;
+  outboxTwo.name = "key-2";
+  std::vector<Mutation> changes = {enrol, enrolTwo, step, menu, outbox, outboxTwo,
+                                   automation(Kind::OutboxDone, 0, "key-2", 60),
+                                   automation(Kind::CampaignRan, 0, "winter_sale", 70)};
+  for (std::int64_t t : {10, 30, 20}) changes.push_back(automation(Kind::CapCharge, 1, "", t));
+  auto check = [&](const StoreState& s) {
+    const AutomationState& a = s.automation();
+    const std::uint32_t one = *s.friends().find(user(1)), two = *s.friends().find(user(2));
+    const std::uint32_t welcome = *a.scenarioId("welcome");
+    ASSERT_NE(a.enrolment(one, welcome), nullptr);
+    EXPECT_EQ(a.enrolment(one, welcome)->nextStep, 1u);
+    EXPECT_EQ(a.enrolment(one, welcome)->dueAt, 900);
+    EXPECT_EQ(a.enrolment(one, welcome)->triggerEvent, 0u);
+    EXPECT_EQ(a.enrolment(one, welcome)->triggerFields[0], Value::ofString("化粧水"));
+    // Timers come out by due time, whatever the order of enrolment.
+    std::vector<Timer> timers(a.timers().begin(), a.timers().end());
+    EXPECT_EQ(timers, (std::vector<Timer>{{300, two, welcome}, {900, one, welcome}}));
+    EXPECT_EQ(a.chargesSince(one, 20), 2u);
+    EXPECT_EQ(a.chargesSince(two, 0), 0u);
+    EXPECT_EQ(a.linkedMenu(one), "gold");
+    EXPECT_EQ(a.linkedMenu(two), "");
+    ASSERT_EQ(a.outbox().size(), 1u);
+    EXPECT_EQ(a.outbox().at("key-1").notBefore, 75);
+    EXPECT_EQ(a.outbox().at("key-1").users.size(), 2u);
+    EXPECT_EQ(a.outbox().at("key-1").carries, std::vector<std::string>{"welcome_1"});
+    EXPECT_EQ(a.campaignRan("winter_sale"), std::optional<std::int64_t>(70));
+    EXPECT_EQ(a.lastEnrolled(two, welcome), std::optional<std::int64_t>(100));
+  };
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit(changes);
+    check(store->state());
+  }
+  {
+    auto store = Store::open(dir_, &schema_);  // from the log
+    check(store->state());
+    store->checkpoint();
+  }
+  auto store = Store::open(dir_, &schema_);  // from the snapshot
+  EXPECT_EQ(store->recovery().replayedTransactions, 0u);
+  check(store->state());
+  Mutation leave = automation(Mutation::Kind::ScenarioLeave, 1, "welcome", 1000);
+  store->commit({leave});
+  EXPECT_EQ(store->state().automation().timers().size(), 1u);
+  EXPECT_EQ(store->state().automation().enrolmentsOf(0).size(), 0u);
+}
+
 }  // namespace
 }  // namespace seg
 

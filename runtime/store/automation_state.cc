@@ -1,0 +1,296 @@
+#include "runtime/store/automation_state.h"
+
+#include <algorithm>
+
+namespace seg {
+namespace {
+
+const std::string kNone;
+
+void writeValue(BinaryWriter& out, const Value& v) {
+  out.u8(static_cast<std::uint8_t>(v.kind));
+  if (v.kind == Value::Kind::String) {
+    out.bytes(v.s);
+  } else {
+    out.svarint(v.i);
+  }
+}
+
+Value readValue(BinaryReader& in) {
+  Value v;
+  const std::uint8_t kind = in.u8();
+  if (kind > static_cast<std::uint8_t>(Value::Kind::String)) throw CorruptData("unknown value kind");
+  v.kind = static_cast<Value::Kind>(kind);
+  if (v.kind == Value::Kind::String) {
+    v.s = in.bytes();
+  } else {
+    v.i = in.svarint();
+  }
+  return v;
+}
+
+void writeUser(BinaryWriter& out, const UserId& user) { out.raw(user.bytes.data(), user.bytes.size()); }
+
+UserId readUser(BinaryReader& in) {
+  UserId user;
+  in.raw(user.bytes.data(), user.bytes.size());
+  return user;
+}
+
+}  // namespace
+
+std::optional<std::uint32_t> AutomationState::scenarioId(const std::string& name) const {
+  const auto it = scenarioIds_.find(name);
+  if (it == scenarioIds_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::uint32_t AutomationState::internScenario(const std::string& name) {
+  const auto [it, added] = scenarioIds_.try_emplace(name, static_cast<std::uint32_t>(scenarioNames_.size()));
+  if (added) scenarioNames_.push_back(name);
+  return it->second;
+}
+
+std::uint16_t AutomationState::internMenu(const std::string& name) {
+  const auto it = std::find(menuNames_.begin(), menuNames_.end(), name);
+  if (it != menuNames_.end()) return static_cast<std::uint16_t>(it - menuNames_.begin());
+  if (menuNames_.size() > 0xFFFF) throw CorruptData("more rich menus than LINE allows");
+  menuNames_.push_back(name);
+  return static_cast<std::uint16_t>(menuNames_.size() - 1);
+}
+
+const Enrolment* AutomationState::enrolment(std::uint32_t friendId, std::uint32_t scenario) const {
+  const auto it = enrolments_.find(key(friendId, scenario));
+  return it == enrolments_.end() ? nullptr : &it->second;
+}
+
+std::vector<std::uint32_t> AutomationState::enrolmentsOf(std::uint32_t friendId) const {
+  const auto it = enrolledBy_.find(friendId);
+  return it == enrolledBy_.end() ? std::vector<std::uint32_t>{} : it->second;
+}
+
+std::optional<std::int64_t> AutomationState::lastEnrolled(std::uint32_t friendId, std::uint32_t scenario) const {
+  const auto it = lastEnrolled_.find(key(friendId, scenario));
+  if (it == lastEnrolled_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::size_t AutomationState::chargesSince(std::uint32_t friendId, std::int64_t since) const {
+  const auto it = charges_.find(friendId);
+  if (it == charges_.end()) return 0;
+  const auto& times = it->second;
+  return static_cast<std::size_t>(times.end() - std::lower_bound(times.begin(), times.end(), since));
+}
+
+const std::string& AutomationState::linkedMenu(std::uint32_t friendId) const {
+  return friendId < linkedMenu_.size() ? menuNames_[linkedMenu_[friendId]] : kNone;
+}
+
+const std::string& AutomationState::rulesMenu(std::uint32_t friendId) const {
+  return friendId < rulesMenu_.size() ? menuNames_[rulesMenu_[friendId]] : kNone;
+}
+
+std::optional<std::int64_t> AutomationState::campaignRan(const std::string& name) const {
+  const auto it = campaignsRan_.find(name);
+  if (it == campaignsRan_.end()) return std::nullopt;
+  return it->second;
+}
+
+void AutomationState::leave(std::uint32_t friendId, std::uint32_t scenario) {
+  const auto it = enrolments_.find(key(friendId, scenario));
+  if (it == enrolments_.end()) return;
+  timers_.erase({it->second.dueAt, friendId, scenario});
+  enrolments_.erase(it);
+  auto& list = enrolledBy_[friendId];
+  list.erase(std::remove(list.begin(), list.end(), scenario), list.end());
+  if (list.empty()) enrolledBy_.erase(friendId);
+}
+
+void AutomationState::setMenus(std::uint32_t friendId, std::uint16_t linked, std::uint16_t rules) {
+  if (linkedMenu_.size() <= friendId) {
+    linkedMenu_.resize(friendId + 1, 0);
+    rulesMenu_.resize(friendId + 1, 0);
+  }
+  linkedMenu_[friendId] = linked;
+  rulesMenu_[friendId] = rules;
+}
+
+void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
+  using Kind = Mutation::Kind;
+  switch (m.kind) {
+    case Kind::ScenarioEnrol: {
+      const std::uint32_t scenario = internScenario(m.name);
+      leave(friendId, scenario);  // a re-entry restarts
+      Enrolment e;
+      e.enrolledAt = m.time;
+      e.dueAt = m.value.i;
+      e.triggerEvent = m.index == 0 ? kNoTriggerEvent : m.index - 1;
+      e.triggerFields = m.fields;
+      enrolments_.emplace(key(friendId, scenario), std::move(e));
+      enrolledBy_[friendId].push_back(scenario);
+      lastEnrolled_[key(friendId, scenario)] = m.time;
+      timers_.insert({m.value.i, friendId, scenario});
+      break;
+    }
+    case Kind::ScenarioStep: {
+      const std::uint32_t scenario = internScenario(m.name);
+      const auto it = enrolments_.find(key(friendId, scenario));
+      if (it == enrolments_.end()) break;  // left meanwhile: nothing to advance
+      timers_.erase({it->second.dueAt, friendId, scenario});
+      it->second.nextStep = m.index;
+      it->second.dueAt = m.value.i;
+      timers_.insert({m.value.i, friendId, scenario});
+      break;
+    }
+    case Kind::ScenarioLeave: leave(friendId, internScenario(m.name)); break;
+    case Kind::CapCharge: {
+      auto& times = charges_[friendId];
+      times.insert(std::upper_bound(times.begin(), times.end(), m.time), m.time);
+      if (times.size() > kChargesKept) times.erase(times.begin(), times.end() - kChargesKept);
+      break;
+    }
+    case Kind::MenuLink: setMenus(friendId, internMenu(m.name), internMenu(m.value.s)); break;
+    case Kind::OutboxAdd: {
+      OutboxEntry entry;
+      entry.request = m.value.s;
+      entry.plannedAt = m.time;
+      entry.notBefore = m.time + m.index;
+      entry.users = m.users;
+      for (const Value& v : m.fields) entry.carries.push_back(v.s);
+      outbox_[m.name] = std::move(entry);
+      break;
+    }
+    case Kind::OutboxDone: outbox_.erase(m.name); break;
+    case Kind::CampaignRan: campaignsRan_[m.name] = m.time; break;
+    default: break;
+  }
+}
+
+void AutomationState::write(BinaryWriter& out) const {
+  out.varint(scenarioNames_.size());
+  for (const std::string& name : scenarioNames_) out.bytes(name);
+  out.varint(enrolments_.size());
+  // Sorted, so equal states write equal snapshots.
+  std::map<std::uint64_t, const Enrolment*> sorted;
+  for (const auto& [k, e] : enrolments_) sorted.emplace(k, &e);
+  for (const auto& [k, e] : sorted) {
+    out.fixed64(k);
+    out.svarint(e->enrolledAt);
+    out.varint(e->nextStep);
+    out.svarint(e->dueAt);
+    out.fixed32(e->triggerEvent);
+    out.varint(e->triggerFields.size());
+    for (const Value& v : e->triggerFields) writeValue(out, v);
+  }
+  const std::map<std::uint64_t, std::int64_t> last(lastEnrolled_.begin(), lastEnrolled_.end());
+  out.varint(last.size());
+  for (const auto& [k, t] : last) {
+    out.fixed64(k);
+    out.svarint(t);
+  }
+  const std::map<std::uint32_t, std::vector<std::int64_t>> charges(charges_.begin(), charges_.end());
+  out.varint(charges.size());
+  for (const auto& [id, times] : charges) {
+    out.varint(id);
+    out.varint(times.size());
+    for (std::int64_t t : times) out.svarint(t);
+  }
+  out.varint(menuNames_.size());
+  for (const std::string& name : menuNames_) out.bytes(name);
+  out.varint(linkedMenu_.size());
+  for (std::size_t i = 0; i < linkedMenu_.size(); ++i) {
+    out.varint(linkedMenu_[i]);
+    out.varint(rulesMenu_[i]);
+  }
+  out.varint(outbox_.size());
+  for (const auto& [k, e] : outbox_) {
+    out.bytes(k);
+    out.bytes(e.request);
+    out.svarint(e.plannedAt);
+    out.svarint(e.notBefore);
+    out.varint(e.users.size());
+    for (const UserId& u : e.users) writeUser(out, u);
+    out.varint(e.carries.size());
+    for (const std::string& c : e.carries) out.bytes(c);
+  }
+  out.varint(campaignsRan_.size());
+  for (const auto& [name, t] : campaignsRan_) {
+    out.bytes(name);
+    out.svarint(t);
+  }
+}
+
+void AutomationState::read(BinaryReader& in) {
+  *this = AutomationState();
+  const std::size_t scenarios = in.count(1);
+  for (std::size_t i = 0; i < scenarios; ++i) internScenario(std::string(in.bytes()));
+  const std::size_t enrolments = in.count(8);
+  for (std::size_t i = 0; i < enrolments; ++i) {
+    const std::uint64_t k = in.fixed64();
+    Enrolment e;
+    e.enrolledAt = in.svarint();
+    e.nextStep = static_cast<std::uint32_t>(in.varint());
+    e.dueAt = in.svarint();
+    e.triggerEvent = in.fixed32();
+    const std::size_t fields = in.count(1);
+    for (std::size_t f = 0; f < fields; ++f) e.triggerFields.push_back(readValue(in));
+    const auto friendId = static_cast<std::uint32_t>(k >> 32);
+    const auto scenario = static_cast<std::uint32_t>(k);
+    if (scenario >= scenarioNames_.size()) throw CorruptData("enrolment in an unknown scenario");
+    timers_.insert({e.dueAt, friendId, scenario});
+    enrolledBy_[friendId].push_back(scenario);
+    enrolments_.emplace(k, std::move(e));
+  }
+  const std::size_t last = in.count(8);
+  for (std::size_t i = 0; i < last; ++i) {
+    const std::uint64_t k = in.fixed64();
+    lastEnrolled_[k] = in.svarint();
+  }
+  const std::size_t charged = in.count(2);
+  for (std::size_t i = 0; i < charged; ++i) {
+    const auto id = static_cast<std::uint32_t>(in.varint());
+    auto& times = charges_[id];
+    const std::size_t n = in.count(1);
+    for (std::size_t t = 0; t < n; ++t) times.push_back(in.svarint());
+  }
+  menuNames_.clear();
+  const std::size_t menus = in.count(1);
+  for (std::size_t i = 0; i < menus; ++i) menuNames_.emplace_back(in.bytes());
+  if (menuNames_.empty() || !menuNames_[0].empty()) throw CorruptData("rich menu names");
+  const std::size_t friends = in.count(2);
+  linkedMenu_.resize(friends);
+  rulesMenu_.resize(friends);
+  for (std::size_t i = 0; i < friends; ++i) {
+    linkedMenu_[i] = static_cast<std::uint16_t>(in.varint());
+    rulesMenu_[i] = static_cast<std::uint16_t>(in.varint());
+    if (linkedMenu_[i] >= menuNames_.size() || rulesMenu_[i] >= menuNames_.size()) throw CorruptData("rich menu index");
+  }
+  const std::size_t outbox = in.count(4);
+  for (std::size_t i = 0; i < outbox; ++i) {
+    std::string k(in.bytes());
+    OutboxEntry e;
+    e.request = in.bytes();
+    e.plannedAt = in.svarint();
+    e.notBefore = in.svarint();
+    const std::size_t users = in.count(16);
+    for (std::size_t u = 0; u < users; ++u) e.users.push_back(readUser(in));
+    const std::size_t carries = in.count(1);
+    for (std::size_t c = 0; c < carries; ++c) e.carries.emplace_back(in.bytes());
+    outbox_.emplace(std::move(k), std::move(e));
+  }
+  const std::size_t campaigns = in.count(2);
+  for (std::size_t i = 0; i < campaigns; ++i) {
+    std::string name(in.bytes());
+    campaignsRan_[name] = in.svarint();
+  }
+}
+
+std::size_t AutomationState::memoryBytes() const {
+  std::size_t total = enrolments_.size() * 96 + timers_.size() * 48 + lastEnrolled_.size() * 32;
+  for (const auto& [id, times] : charges_) total += 48 + times.capacity() * 8;
+  total += (linkedMenu_.capacity() + rulesMenu_.capacity()) * 2;
+  for (const auto& [k, e] : outbox_) total += k.size() + e.request.size() + e.users.size() * 16 + 128;
+  return total;
+}
+
+}  // namespace seg

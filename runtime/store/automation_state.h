@@ -1,0 +1,102 @@
+// What the automation runtime (runtime/automation/) remembers, kept in the
+// store so it is exactly as durable as the data it acts on and changes in
+// the same transactions: scenario enrolments and the timers of their next
+// steps, the sends counted by the frequency cap, each friend's rich menu,
+// the outbox of planned LINE requests not yet confirmed, and the campaigns
+// already sent. Changed only through Mutations (runtime/store/mutation.h).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "runtime/store/binary_io.h"
+#include "runtime/store/mutation.h"
+
+namespace seg {
+
+inline constexpr std::uint32_t kNoTriggerEvent = ~std::uint32_t{0};
+
+struct Enrolment {
+  std::int64_t enrolledAt = 0;
+  std::uint32_t nextStep = 0;
+  std::int64_t dueAt = 0;
+  std::uint32_t triggerEvent = kNoTriggerEvent;  // the store's event index
+  std::vector<Value> triggerFields;
+};
+
+// A step due at `due` for one friend's enrolment; ordered by time first.
+struct Timer {
+  std::int64_t due = 0;
+  std::uint32_t friendId = 0;
+  std::uint32_t scenario = 0;
+  auto operator<=>(const Timer&) const = default;
+};
+
+struct OutboxEntry {
+  std::string request;  // the request, as JSON
+  std::int64_t plannedAt = 0;
+  std::int64_t notBefore = 0;  // held by quiet hours until then
+  std::vector<UserId> users;   // recipients
+  std::vector<std::string> carries;  // message and campaign names, for statuses on delivery
+};
+
+class AutomationState {
+ public:
+  // Scenario ids are assigned in the order names are first seen.
+  std::optional<std::uint32_t> scenarioId(const std::string& name) const;
+  const std::string& scenarioName(std::uint32_t id) const { return scenarioNames_.at(id); }
+
+  const Enrolment* enrolment(std::uint32_t friendId, std::uint32_t scenario) const;
+  // Every scenario the friend is enrolled in.
+  std::vector<std::uint32_t> enrolmentsOf(std::uint32_t friendId) const;
+  // When the friend last entered the scenario, enrolled or not now.
+  std::optional<std::int64_t> lastEnrolled(std::uint32_t friendId, std::uint32_t scenario) const;
+  const std::set<Timer>& timers() const { return timers_; }
+  std::size_t enrolmentCount() const { return enrolments_.size(); }
+
+  // Sends counted by the cap at or after `since` (the last kChargesKept).
+  static constexpr std::size_t kChargesKept = 64;
+  std::size_t chargesSince(std::uint32_t friendId, std::int64_t since) const;
+
+  // "" when none.
+  const std::string& linkedMenu(std::uint32_t friendId) const;
+  const std::string& rulesMenu(std::uint32_t friendId) const;
+
+  const std::map<std::string, OutboxEntry>& outbox() const { return outbox_; }
+  std::optional<std::int64_t> campaignRan(const std::string& name) const;
+
+  // `friendId` is the id the store gave the mutation's user (if any).
+  void apply(const Mutation& m, std::uint32_t friendId);
+
+  void write(BinaryWriter& out) const;
+  void read(BinaryReader& in);
+  std::size_t memoryBytes() const;
+
+ private:
+  static std::uint64_t key(std::uint32_t friendId, std::uint32_t scenario) {
+    return static_cast<std::uint64_t>(friendId) << 32 | scenario;
+  }
+  std::uint32_t internScenario(const std::string& name);
+  std::uint16_t internMenu(const std::string& name);
+  void leave(std::uint32_t friendId, std::uint32_t scenario);
+  void setMenus(std::uint32_t friendId, std::uint16_t linked, std::uint16_t rules);
+
+  std::vector<std::string> scenarioNames_;
+  std::map<std::string, std::uint32_t> scenarioIds_;
+  std::unordered_map<std::uint64_t, Enrolment> enrolments_;
+  std::unordered_map<std::uint32_t, std::vector<std::uint32_t>> enrolledBy_;  // friend -> scenarios
+  std::unordered_map<std::uint64_t, std::int64_t> lastEnrolled_;
+  std::set<Timer> timers_;
+  std::unordered_map<std::uint32_t, std::vector<std::int64_t>> charges_;  // newest last
+  std::vector<std::string> menuNames_{""};
+  std::vector<std::uint16_t> linkedMenu_, rulesMenu_;  // by friend id; 0: none
+  std::map<std::string, OutboxEntry> outbox_;
+  std::map<std::string, std::int64_t> campaignsRan_;
+};
+
+}  // namespace seg
