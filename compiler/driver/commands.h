@@ -25,5 +25,8 @@ Command addStatsCommand(CLI::App& app);
 Command addGenCommand(CLI::App& app);
 Command addEvalCommand(CLI::App& app);
 Command addExplainCommand(CLI::App& app);
+Command addTestCommand(CLI::App& app);
+Command addPlanCommand(CLI::App& app);
+Command addOutboxCommand(CLI::App& app);
 
 }  // namespace seg::driver

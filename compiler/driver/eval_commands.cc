@@ -48,16 +48,6 @@ const char* engineName(Engine engine) {
   return "?";
 }
 
-// --at, read in the program's time zone; now by default.
-std::optional<std::int64_t> instantOption(const std::string& at, const std::string& timezone) {
-  if (at.empty()) return static_cast<std::int64_t>(std::time(nullptr));
-  const auto zone = TimeZone::find(timezone);
-  std::string error;
-  auto instant = instantFromText(at, *zone, error);
-  if (!instant) printToolError("--at: " + error);
-  return instant;
-}
-
 struct Session {
   std::unique_ptr<LoadedProgram> loaded;
   ir::Program program;
@@ -70,7 +60,7 @@ std::unique_ptr<Session> open(const std::string& programPath, const std::string&
   auto session = std::make_unique<Session>();
   session->loaded = loadProgram(programPath);
   if (!session->loaded) return nullptr;
-  session->program = ir::lowerProgram(session->loaded->program);
+  session->program = ir::lowerProgram(session->loaded->program, &session->loaded->sources);
   if (storeDir.empty()) return session;
   try {
     OpenOptions options;
@@ -93,10 +83,13 @@ int runEvalAll(const EvalCommand& c, Session& session, std::int64_t now, Engine 
   const double total = static_cast<double>(std::max<std::uint32_t>(1, state.friendCount()));
   fmt::print("{} friends at {}\n", state.friendCount(), TimeZone::find(session.program.timezone)->formatInstant(now));
   std::size_t width = 7;
-  for (const ir::SegmentIr& s : session.program.segments) width = std::max(width, s.name.size());
+  for (const ir::SegmentIr& s : session.program.segments) {
+    if (!s.internal) width = std::max(width, s.name.size());
+  }
   fmt::print("  {:<{}}  {:>10}  {:>6}  {:>9}  {}\n", "segment", width, "friends", "share", "time", "engine");
   nlohmann::ordered_json json = nlohmann::json::array();
   for (const ir::SegmentIr& s : session.program.segments) {
+    if (s.internal) continue;
     if (s.lineSide || !s.lineAttribute.empty()) {
       if (c.json) {
         json.push_back({{"segment", s.name}, {"line_side", true}});
@@ -128,7 +121,7 @@ int runEval(const EvalCommand& c) {
   }
   auto session = open(c.program, c.store);
   if (!session) return kExitUsage;
-  const auto now = instantOption(c.at, session->program.timezone);
+  const auto now = instantOption("--at", c.at, session->program.timezone);
   if (!now) return kExitUsage;
   if (c.all) return runEvalAll(c, *session, *now, *engine);
   EvaluationResult result;
@@ -188,7 +181,7 @@ int runExplain(const ExplainCommand& c) {
   const auto engine = engineNamed(c.engine);
   auto session = open(c.program, c.store);
   if (!session) return kExitUsage;
-  const auto now = instantOption(c.at, session->program.timezone);
+  const auto now = instantOption("--at", c.at, session->program.timezone);
   if (!now) return kExitUsage;
   const ir::SegmentIr* segment = session->program.segment(c.segment);
   if (segment == nullptr) {

@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
       addGenCommand(app),
       addEvalCommand(app),
       addExplainCommand(app),
+      addTestCommand(app),
+      addPlanCommand(app),
+      addOutboxCommand(app),
   };
 
   try {

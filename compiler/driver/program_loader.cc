@@ -1,8 +1,12 @@
 #include "compiler/driver/program_loader.h"
 
+#include <ctime>
+
 #include <fmt/format.h>
 
+#include "compiler/base/timezone.h"
 #include "compiler/driver/output.h"
+#include "runtime/ingest/values.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 
@@ -26,6 +30,15 @@ std::unique_ptr<LoadedProgram> loadProgram(const std::string& path) {
     return nullptr;
   }
   return loaded;
+}
+
+std::optional<std::int64_t> instantOption(const std::string& option, const std::string& at, const std::string& timezone) {
+  if (at.empty()) return static_cast<std::int64_t>(std::time(nullptr));
+  const auto zone = TimeZone::find(timezone);
+  std::string error;
+  auto instant = instantFromText(at, *zone, error);
+  if (!instant) printToolError(option + ": " + error);
+  return instant;
 }
 
 }  // namespace seg::driver

@@ -19,4 +19,8 @@ struct LoadedProgram {
 // nullptr when the program cannot be read or has errors (already printed).
 std::unique_ptr<LoadedProgram> loadProgram(const std::string& path);
 
+// A time option such as --at, read in the program's time zone; now when
+// empty; nullopt (with the error printed) when it cannot be read.
+std::optional<std::int64_t> instantOption(const std::string& option, const std::string& at, const std::string& timezone);
+
 }  // namespace seg::driver

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/automation.h"
 #include "compiler/ir/schema.h"
 
 namespace seg::ir {
@@ -51,6 +52,9 @@ struct SegmentIr {
   // The segment depends on LINE's estimates: only LINE can evaluate it.
   bool lineSide = false;
   std::string lineAttribute;  // for the message saying so
+  // Made by the compiler for a campaign's audience or a menu condition, so
+  // the batch evaluators answer them; not listed to users.
+  bool internal = false;
 };
 
 struct Program {
@@ -59,6 +63,7 @@ struct Program {
   std::vector<Node> nodes;
   std::vector<std::string> strings;
   std::vector<SegmentIr> segments;
+  Automation automation;
 
   NodeId add(Node node);
   std::uint32_t intern(const std::string& text);

@@ -1,5 +1,7 @@
 #include "compiler/ir/lower.h"
 
+#include "compiler/ir/lower_automation.h"
+
 #include <stdexcept>
 
 #include "compiler/ast/ast.h"
@@ -278,8 +280,9 @@ NodeId Lowerer::lower(const ast::Expr& e) {
   throw std::logic_error("unexpected expression in lowering");
 }
 
-Program lowerProgram(const sema::TypedProgram& typed) {
+Program lowerProgram(const sema::TypedProgram& typed, const SourceManager* sources) {
   Lowerer lowerer(typed);
+  lowerAutomation(lowerer, typed, sources);
   return std::move(lowerer.program());
 }
 

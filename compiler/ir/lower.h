@@ -9,6 +9,9 @@ struct Expr;
 namespace seg::sema {
 struct TypedProgram;
 }
+namespace seg {
+class SourceManager;
+}
 
 namespace seg::ir {
 
@@ -34,7 +37,8 @@ class Lowerer {
   std::string* lineAttribute_ = nullptr;
 };
 
-// The whole program's segments, lowered.
-Program lowerProgram(const sema::TypedProgram& typed);
+// The whole program lowered: segments and automation. `sources` (optional)
+// names the places of test items for reports.
+Program lowerProgram(const sema::TypedProgram& typed, const SourceManager* sources = nullptr);
 
 }  // namespace seg::ir

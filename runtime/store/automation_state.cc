@@ -162,6 +162,7 @@ void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
     }
     case Kind::OutboxDone: outbox_.erase(m.name); break;
     case Kind::CampaignRan: campaignsRan_[m.name] = m.time; break;
+    case Kind::SendSkipped: ++skipped_[m.name]; break;
     default: break;
   }
 }
@@ -217,6 +218,11 @@ void AutomationState::write(BinaryWriter& out) const {
   for (const auto& [name, t] : campaignsRan_) {
     out.bytes(name);
     out.svarint(t);
+  }
+  out.varint(skipped_.size());
+  for (const auto& [name, n] : skipped_) {
+    out.bytes(name);
+    out.varint(n);
   }
 }
 
@@ -282,6 +288,11 @@ void AutomationState::read(BinaryReader& in) {
   for (std::size_t i = 0; i < campaigns; ++i) {
     std::string name(in.bytes());
     campaignsRan_[name] = in.svarint();
+  }
+  const std::size_t skipped = in.count(2);
+  for (std::size_t i = 0; i < skipped; ++i) {
+    std::string name(in.bytes());
+    skipped_[name] = in.varint();
   }
 }
 

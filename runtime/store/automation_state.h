@@ -69,6 +69,8 @@ class AutomationState {
 
   const std::map<std::string, OutboxEntry>& outbox() const { return outbox_; }
   std::optional<std::int64_t> campaignRan(const std::string& name) const;
+  // Sends skipped (by the frequency cap), by message or campaign name.
+  const std::map<std::string, std::uint64_t>& skipped() const { return skipped_; }
 
   // `friendId` is the id the store gave the mutation's user (if any).
   void apply(const Mutation& m, std::uint32_t friendId);
@@ -97,6 +99,7 @@ class AutomationState {
   std::vector<std::uint16_t> linkedMenu_, rulesMenu_;  // by friend id; 0: none
   std::map<std::string, OutboxEntry> outbox_;
   std::map<std::string, std::int64_t> campaignsRan_;
+  std::map<std::string, std::uint64_t> skipped_;
 };
 
 }  // namespace seg

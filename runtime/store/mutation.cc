@@ -119,14 +119,15 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::MenuLink:
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
-    case Kind::CampaignRan: writeAll(out, *this); break;
+    case Kind::CampaignRan:
+    case Kind::SendSkipped: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::CampaignRan)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::SendSkipped)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
@@ -189,7 +190,8 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::MenuLink:
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
-    case Kind::CampaignRan: readAll(in, m); break;
+    case Kind::CampaignRan:
+    case Kind::SendSkipped: readAll(in, m); break;
   }
   return m;
 }

@@ -38,6 +38,7 @@ struct Mutation {
                      // users: recipients, fields: what it carries (strings)
     OutboxDone,      // name: key, time, on: delivered
     CampaignRan,     // name: campaign, time
+    SendSkipped,     // user, name: message or campaign, time, value.s: why (the cap)
   };
   Kind kind = Kind::AddFriend;
   UserId user;

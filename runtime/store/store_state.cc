@@ -177,7 +177,8 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::ScenarioStep:
     case Kind::ScenarioLeave:
     case Kind::CapCharge:
-    case Kind::MenuLink: automation_.apply(m, intern(m.user)); break;
+    case Kind::MenuLink:
+    case Kind::SendSkipped: automation_.apply(m, intern(m.user)); break;
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
     case Kind::CampaignRan: automation_.apply(m, 0); break;

@@ -240,13 +240,19 @@ UserId userIdFor(std::uint64_t seed, std::uint64_t index) {
 
 GenerateReport generate(Store& store, const GenerateOptions& options) {
   GenerateReport report;
+  store.bulkLoad([&](StoreState& state) { report = generateInto(state, options); });
+  return report;
+}
+
+GenerateReport generateInto(StoreState& state, const GenerateOptions& options) {
+  GenerateReport report;
   const std::uint64_t total = options.friends + options.events;
   std::uint64_t done = 0;
   const auto tick = [&](std::uint64_t n) {
     done += n;
     if (options.progress) options.progress(done, total);
   };
-  store.bulkLoad([&](StoreState& state) {
+  {
     const ir::Schema& schema = state.schema();
     const ValueMaker values(options.now);
     Rng rng(options.seed);
@@ -272,7 +278,7 @@ GenerateReport generate(Store& store, const GenerateOptions& options) {
 
     // Who acts: a Zipf-like activity curve over a shuffled order of friends.
     const std::uint32_t friends = state.friendCount();
-    if (friends == 0 || options.events == 0) return;
+    if (friends == 0 || options.events == 0) return report;
     std::vector<std::uint32_t> order(friends);
     std::iota(order.begin(), order.end(), 0u);
     for (std::uint32_t i = friends; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
@@ -281,7 +287,7 @@ GenerateReport generate(Store& store, const GenerateOptions& options) {
     std::vector<double> shares;
     for (const ir::EventSpec& e : schema.events) shares.push_back(eventShare(e.name));
     const double shareSum = std::accumulate(shares.begin(), shares.end(), 0.0);
-    if (shareSum == 0) return;
+    if (shareSum == 0) return report;
     const Weighted eventKind(shares);
     const std::vector<std::uint64_t> perDay = dailyCounts(options.events, rng);
     const std::int64_t firstDay = civil::floorDiv(options.now, kDay) - static_cast<std::int64_t>(perDay.size());
@@ -300,8 +306,70 @@ GenerateReport generate(Store& store, const GenerateOptions& options) {
       tick(perDay[d]);
       report.events += perDay[d];
     }
-  });
+  }
   return report;
+}
+
+std::vector<Mutation> generateActivity(const StoreState& state, const ActivityOptions& options) {
+  const ir::Schema& schema = state.schema();
+  const ValueMaker values(options.from);
+  Rng rng(options.seed ^ 0x9E3779B97F4A7C15ULL);
+  std::vector<Mutation> out;
+  const std::int64_t days = std::max<std::int64_t>(1, (options.to - options.from + kDay - 1) / kDay);
+  const auto when = [&](std::int64_t day) {
+    // Local time of day (LINE's users are in Japan): the evening peak stays in the evening.
+    const std::int64_t t = civil::floorDiv(options.from, kDay) * kDay + day * kDay + secondOfDay(rng) - options.utcOffset;
+    return std::clamp(t, options.from, options.to - 1);
+  };
+  // New friends follow through the window, with the attributes a CRM sync brings.
+  const std::uint32_t existing = state.friendCount();
+  const std::uint64_t follows = static_cast<std::uint64_t>(static_cast<double>(existing) * options.followsPerFriendPerDay * static_cast<double>(days));
+  for (std::uint64_t i = 0; i < follows; ++i) {
+    const UserId user = userIdFor(options.seed, existing + i);
+    const std::int64_t t = when(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(days))));
+    Mutation follow = Mutation::of(Mutation::Kind::Follow, user);
+    follow.time = t;
+    out.push_back(std::move(follow));
+    for (std::size_t a = 0; a < schema.attributes.size(); ++a) {
+      const ir::ColumnSpec& column = schema.attributes[a];
+      if (column.name == "followed_at" || column.name == "blocked" || column.name == "score") continue;
+      if (!rng.chance(0.8)) continue;
+      Mutation set = Mutation::of(Mutation::Kind::SetAttribute, user);
+      set.index = static_cast<std::uint32_t>(a);
+      set.value = values.make(column, rng);
+      set.time = t;
+      out.push_back(std::move(set));
+    }
+  }
+  // Events by existing friends, at the history's pace.
+  std::vector<double> shares;
+  for (const ir::EventSpec& e : schema.events) shares.push_back(eventShare(e.name));
+  const double shareSum = std::accumulate(shares.begin(), shares.end(), 0.0);
+  if (existing > 0 && shareSum > 0) {
+    const Weighted eventKind(shares);
+    std::vector<std::uint32_t> order(existing);
+    std::iota(order.begin(), order.end(), 0u);
+    for (std::uint32_t i = existing; i > 1; --i) std::swap(order[i - 1], order[rng.below(i)]);
+    const std::uint64_t total = options.eventsPerDay * static_cast<std::uint64_t>(days);
+    for (std::uint64_t k = 0; k < total; ++k) {
+      const std::size_t e = eventKind.sample(rng);
+      const std::uint32_t actor = order[static_cast<std::size_t>(std::pow(rng.uniform(), 2.2) * existing)];
+      Mutation m = Mutation::of(Mutation::Kind::AppendEvent, state.friends().user(actor));
+      m.index = static_cast<std::uint32_t>(e);
+      m.time = when(static_cast<std::int64_t>(k * static_cast<std::uint64_t>(days) / std::max<std::uint64_t>(1, total)));
+      for (const ir::ColumnSpec& field : schema.events[e].fields) m.fields.push_back(values.make(field, rng));
+      out.push_back(std::move(m));
+    }
+    // Some friends block the account.
+    const std::uint64_t blocks = static_cast<std::uint64_t>(static_cast<double>(existing) * options.blocksPerFriendPerDay * static_cast<double>(days));
+    for (std::uint64_t b = 0; b < blocks; ++b) {
+      Mutation unfollow = Mutation::of(Mutation::Kind::Unfollow, state.friends().user(order[rng.below(existing)]));
+      unfollow.time = when(static_cast<std::int64_t>(rng.below(static_cast<std::uint64_t>(days))));
+      out.push_back(std::move(unfollow));
+    }
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Mutation& a, const Mutation& b) { return a.time < b.time; });
+  return out;
 }
 
 }  // namespace seg

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <vector>
 
 #include "runtime/store/store.h"
 
@@ -29,5 +30,20 @@ struct GenerateReport {
 };
 
 GenerateReport generate(Store& store, const GenerateOptions& options);
+// The same, into a state in memory (simulations).
+GenerateReport generateInto(StoreState& state, const GenerateOptions& options);
+
+// What happens in [from, to) after a generated history: new friends follow
+// (with their attributes), existing friends act at `eventsPerDay`, some
+// block the account. Changes in time order, ready for the automation engine.
+struct ActivityOptions {
+  std::int64_t from = 0, to = 0;
+  std::uint64_t seed = 1;
+  std::uint64_t eventsPerDay = 1000;
+  double followsPerFriendPerDay = 0.002;
+  double blocksPerFriendPerDay = 0.0003;
+  std::int64_t utcOffset = 9 * 3600;  // of the friends' local time
+};
+std::vector<Mutation> generateActivity(const StoreState& state, const ActivityOptions& options);
 
 }  // namespace seg

@@ -1,0 +1,1029 @@
+#include "runtime/automation/engine.h"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "compiler/base/civil_time.h"
+#include "runtime/send/message_render.h"
+
+namespace seg {
+namespace {
+
+using ir::ActionIr;
+using ir::TriggerIr;
+using Kind = TimelineEntry::Kind;
+
+constexpr std::int64_t kDay = 86400;
+// A campaign found this late is not sent at all: sending a sale a day
+// after it was meant to go out does more harm than good.
+constexpr std::int64_t kCampaignGrace = kDay;
+// Distinct texts a narrowcast campaign may have: each needs its own upload.
+constexpr std::size_t kMaxNarrowcastVariants = 10;
+
+bool stepSends(const std::vector<ActionIr>& actions) {
+  for (const ActionIr& a : actions) {
+    if (a.kind == ActionIr::Kind::Send) return true;
+    if (a.kind == ActionIr::Kind::If && (stepSends(a.thenActions) || stepSends(a.elseActions))) return true;
+  }
+  return false;
+}
+
+std::vector<std::string> messageNames(const ir::Automation& automation, const std::vector<ir::MessageCall>& calls) {
+  std::vector<std::string> out;
+  for (const ir::MessageCall& c : calls) out.push_back(automation.messages[c.message].name);
+  return out;
+}
+
+Value valueOf(const Val& v, ir::ValueType type) {
+  if (!v.present) return Value::missing();
+  if (type == ir::ValueType::String) return Value::ofString(std::string(v.s));
+  if (type == ir::ValueType::Bool) return Value::ofBool(v.i != 0);
+  return Value::ofInt(v.i);
+}
+
+}  // namespace
+
+const char* timelineKindName(TimelineEntry::Kind kind) {
+  switch (kind) {
+    case Kind::Sent: return "sent";
+    case Kind::Replied: return "replied";
+    case Kind::Held: return "held";
+    case Kind::Skipped: return "skipped";
+    case Kind::Enrolled: return "enrolled";
+    case Kind::Exited: return "exited";
+    case Kind::Completed: return "completed";
+    case Kind::StepSkipped: return "step skipped";
+    case Kind::Menu: return "menu";
+    case Kind::Campaign: return "campaign";
+    case Kind::Refused: return "refused";
+  }
+  return "?";
+}
+
+// One unit of work for one friend: who, when, why, and what it may use.
+struct AutomationEngine::Run {
+  std::uint32_t friendId = 0;
+  std::int64_t now = 0;
+  const TriggerEvent* trigger = nullptr;
+  std::string source;    // for the timeline
+  std::string identity;  // for outbox keys: the same work gives the same keys
+  std::string replyToken;
+  int requests = 0;
+};
+
+AutomationEngine::AutomationEngine(const ir::Program& program, StateWriter& writer, EngineOptions options)
+    : program_(program),
+      automation_(program.automation),
+      writer_(writer),
+      options_(options),
+      zone_(*TimeZone::find(program.timezone)),
+      evaluator_(std::make_unique<SegmentEvaluator>(program, writer.state(), options.compiler, options.threads)) {}
+
+AutomationEngine::~AutomationEngine() = default;
+
+// ------------------------------------------------------------------ basics
+
+void AutomationEngine::stage(Mutation m) { writer_.stage({std::move(m)}); }
+
+void AutomationEngine::commit() { writer_.commit(); }
+
+void AutomationEngine::note(TimelineEntry entry) {
+  if (options_.keepTimeline) timeline_.push_back(std::move(entry));
+}
+
+std::string AutomationEngine::userOf(std::uint32_t friendId) const {
+  return state().friends().user(friendId).toString();
+}
+
+// Keys sort by time, so the outbox lists requests in the order they were meant.
+std::string AutomationEngine::outboxKey(std::int64_t time, const std::string& identity) const {
+  return fmt::format("{}/{}", zone_.formatInstant(time), identity);
+}
+
+std::string AutomationEngine::format(const Val& v, ir::ValueType type, const ir::ColumnSpec* column) const {
+  if (!v.present) return "";
+  switch (type) {
+    case ir::ValueType::String: return std::string(v.s);
+    case ir::ValueType::Bool: return v.i != 0 ? "true" : "false";
+    case ir::ValueType::Date: return civil::formatDate(static_cast<std::int32_t>(v.i));
+    case ir::ValueType::Time: return zone_.formatInstant(v.i);
+    case ir::ValueType::Duration: return civil::formatDuration(v.i);
+    case ir::ValueType::Percent: return civil::formatPercent(v.i);
+    case ir::ValueType::Enum:
+      if (column != nullptr && v.i >= 0 && static_cast<std::size_t>(v.i) < column->enumValues.size()) {
+        const std::size_t rank = static_cast<std::size_t>(v.i);
+        return rank < column->enumLabels.size() && !column->enumLabels[rank].empty() ? column->enumLabels[rank]
+                                                                                      : column->enumValues[rank];
+      }
+      return std::to_string(v.i);
+    case ir::ValueType::Int: return std::to_string(v.i);
+  }
+  return std::to_string(v.i);
+}
+
+std::vector<send::Json> AutomationEngine::renderCalls(const std::vector<ir::MessageCall>& calls,
+                                                      std::uint32_t friendId, const TriggerEvent* trigger,
+                                                      std::int64_t now) const {
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  std::vector<send::Json> out;
+  for (const ir::MessageCall& call : calls) {
+    const ir::MessageIr& message = automation_.messages[call.message];
+    send::RenderInput input;
+    for (std::size_t i = 0; i < call.args.size(); ++i) {
+      input.args.push_back(format(interpreter.value(call.args[i], friendId, trigger), message.paramTypes[i], nullptr));
+    }
+    input.attribute = [&](std::uint32_t attribute) {
+      const ir::ColumnSpec& column = program_.schema.attributes[attribute];
+      return format(attributeValue(attribute, friendId), column.type, &column);
+    };
+    out.push_back(send::renderMessage(message, input).message);
+  }
+  return out;
+}
+
+std::string AutomationEngine::putInOutbox(send::LineRequest request, std::int64_t now, std::int64_t notBefore,
+                                          std::vector<UserId> users, std::vector<std::string> carries) {
+  Mutation m = Mutation::of(Mutation::Kind::OutboxAdd);
+  m.name = request.key;
+  m.time = now;
+  m.index = static_cast<std::uint32_t>(std::max<std::int64_t>(0, notBefore - now));
+  m.value = Value::ofString(request.toJson());
+  m.users = std::move(users);
+  for (std::string& c : carries) m.fields.push_back(Value::ofString(std::move(c)));
+  ++counters_.requestsByPath[request.path];
+  stage(std::move(m));
+  return request.key;
+}
+
+// ------------------------------------------------------------------ timing
+
+bool AutomationEngine::inQuietHours(std::int64_t t) const {
+  const ir::PolicyIr& p = automation_.policy;
+  if (!p.quietFrom || !p.quietTo) return false;
+  const std::int32_t s = zone_.localSecondsOfDay(t);
+  if (*p.quietFrom < *p.quietTo) return s >= *p.quietFrom && s < *p.quietTo;
+  return s >= *p.quietFrom || s < *p.quietTo;  // overnight
+}
+
+std::int64_t AutomationEngine::quietEnd(std::int64_t t) const {
+  const std::int32_t to = *automation_.policy.quietTo;
+  const std::int32_t day = zone_.localDay(t);
+  const std::int64_t sameDay = zone_.toInstant(day, to);
+  return sameDay > t ? sameDay : zone_.toInstant(day + 1, to);
+}
+
+std::int64_t AutomationEngine::nextDayStart(std::int64_t t) const { return zone_.toInstant(zone_.localDay(t) + 1, 0); }
+
+// `day N at HH:MM` is calendar day N after the day of enrolment, in the
+// policy time zone; day 0's step slips to the next day when the friend
+// enrolled after HH:MM. `day N` without a clock keeps the enrolment's time
+// of day. `after D` is D after enrolment. A step is never due before the
+// one before it.
+std::int64_t AutomationEngine::stepDue(const ir::ScenarioIr& scenario, std::size_t step, std::int64_t enrolledAt,
+                                       std::int64_t previousDue) const {
+  const ir::StepIr& s = scenario.steps[step];
+  std::int64_t due;
+  if (!s.calendar) {
+    due = enrolledAt + s.afterSeconds;
+  } else {
+    const std::int32_t day0 = zone_.localDay(enrolledAt);
+    const std::int32_t day = day0 + static_cast<std::int32_t>(s.day);
+    if (s.at) {
+      due = zone_.toInstant(day, *s.at);
+      if (s.day == 0 && due < enrolledAt) due = zone_.toInstant(day0 + 1, *s.at);
+    } else {
+      due = zone_.toInstant(day, zone_.localSecondsOfDay(enrolledAt));
+    }
+  }
+  return std::max(due, previousDue);
+}
+
+// ----------------------------------------------------------------- actions
+
+class AutomationEngine::Actions {
+ public:
+  Actions(AutomationEngine& engine, Run& run)
+      : e_(engine), run_(run), interpreter_(engine.evaluator_->bound(), EvalTime::at(run.now, engine.zone_)) {}
+
+  void perform(const std::vector<ActionIr>& actions) {
+    for (const ActionIr& a : actions) perform(a);
+  }
+
+ private:
+  Mutation forFriend(Mutation::Kind kind) const {
+    Mutation m = Mutation::of(kind, e_.state().friends().user(run_.friendId));
+    m.time = run_.now;
+    return m;
+  }
+
+  std::size_t storeAttribute(const std::string& name) const {
+    return *e_.state().schema().attribute(name);
+  }
+
+  void perform(const ActionIr& a) {
+    switch (a.kind) {
+      case ActionIr::Kind::Send: send(a.messages, false); break;
+      case ActionIr::Kind::Reply: send(a.messages, true); break;
+      case ActionIr::Kind::Tag:
+      case ActionIr::Kind::Untag: {
+        Mutation m = forFriend(Mutation::Kind::Tag);
+        m.name = a.tag;
+        m.on = a.kind == ActionIr::Kind::Tag;
+        e_.stage(std::move(m));
+        break;
+      }
+      case ActionIr::Kind::AddScore:
+      case ActionIr::Kind::SubtractScore: {
+        const Val v = interpreter_.value(a.value, run_.friendId, run_.trigger);
+        if (!v.present) break;
+        Mutation m = forFriend(Mutation::Kind::AddScore);
+        m.value = Value::ofInt(a.kind == ActionIr::Kind::AddScore ? v.i : -v.i);
+        e_.stage(std::move(m));
+        break;
+      }
+      case ActionIr::Kind::SetScore: set(storeAttribute("score"), a.value, ir::ValueType::Int); break;
+      case ActionIr::Kind::Set: {
+        const ir::ColumnSpec& column = e_.program_.schema.attributes[a.target];
+        set(storeAttribute(column.name), a.value, column.type);
+        break;
+      }
+      case ActionIr::Kind::Richmenu: linkMenu(a.target); break;
+      case ActionIr::Kind::Start: e_.startScenario(a.target, run_.friendId, nullptr, run_.now, run_.source); break;
+      case ActionIr::Kind::Stop: {
+        e_.leaveScenario(a.target, run_.friendId, run_.now, Kind::Exited, run_.source);
+        break;
+      }
+      case ActionIr::Kind::If:
+        perform(interpreter_.test(a.value, run_.friendId, run_.trigger) ? a.thenActions : a.elseActions);
+        break;
+    }
+  }
+
+  void set(std::size_t storeAttribute, ir::NodeId value, ir::ValueType type) {
+    Mutation m = forFriend(Mutation::Kind::SetAttribute);
+    m.index = static_cast<std::uint32_t>(storeAttribute);
+    m.value = valueOf(interpreter_.value(value, run_.friendId, run_.trigger), type);
+    e_.stage(std::move(m));
+  }
+
+  void linkMenu(std::uint32_t menu) {
+    const ir::RichmenuIr& richmenu = e_.automation_.richmenus[menu];
+    const AutomationState& a = e_.state().automation();
+    if (a.linkedMenu(run_.friendId) == richmenu.name) return;  // already on it
+    const std::string user = e_.userOf(run_.friendId);
+    e_.putInOutbox(send::linkMenu(nextKey("menu"), user, richmenu.richMenuId), run_.now, run_.now,
+                   {e_.state().friends().user(run_.friendId)}, {});
+    Mutation m = forFriend(Mutation::Kind::MenuLink);
+    m.name = richmenu.name;
+    m.value = Value::ofString(a.rulesMenu(run_.friendId));
+    e_.stage(std::move(m));
+    ++e_.counters_.menuChanges;
+    e_.note({run_.now, run_.friendId, Kind::Menu, richmenu.name, run_.source, "linked by an action"});
+  }
+
+  std::string nextKey(const char* what) {
+    return e_.outboxKey(run_.now, fmt::format("{}/{}/{}", run_.identity, what, run_.requests++));
+  }
+
+  void send(const std::vector<ir::MessageCall>& calls, bool asReply) {
+    const StoreState& state = e_.state();
+    const std::vector<std::string> names = messageNames(e_.automation_, calls);
+    const std::string joined = fmt::format("{}", fmt::join(names, ", "));
+    if (state.blocked().contains(run_.friendId)) {
+      e_.note({run_.now, run_.friendId, Kind::Skipped, joined, run_.source, "the friend blocked the account"});
+      return;
+    }
+    const std::vector<send::Json> rendered = e_.renderCalls(calls, run_.friendId, run_.trigger, run_.now);
+    const UserId& user = state.friends().user(run_.friendId);
+    // A reply answers the friend at once: not held, not capped. A token is
+    // good for one reply; later replies to the same event are pushes.
+    if (asReply && !run_.replyToken.empty()) {
+      for (const auto& part : send::batches(rendered, send::kMaxMessages)) {
+        const std::string token = std::exchange(run_.replyToken, "");
+        if (token.empty()) break;
+        e_.putInOutbox(send::reply(nextKey("reply"), token, send::Json(part)), run_.now, run_.now, {user}, names);
+      }
+      for (std::size_t i = 0; i < rendered.size(); ++i) {
+        e_.note({run_.now, run_.friendId, Kind::Replied, names[i], run_.source, rendered[i].dump()});
+      }
+      e_.counters_.messagesSent += rendered.size();
+      return;
+    }
+    std::int64_t at = run_.now;
+    if (e_.inQuietHours(at)) {
+      at = e_.quietEnd(at);
+      ++e_.counters_.heldByQuietHours;
+      e_.note({run_.now, run_.friendId, Kind::Held, joined, run_.source, "quiet hours: until " + e_.zone_.formatInstant(at)});
+    }
+    if (e_.capped(run_.friendId, at)) {
+      for (const std::string& name : names) {
+        Mutation skipped = forFriend(Mutation::Kind::SendSkipped);
+        skipped.name = name;
+        skipped.value = Value::ofString("cap");
+        e_.stage(std::move(skipped));
+      }
+      ++e_.counters_.skippedByCap;
+      e_.note({at, run_.friendId, Kind::Skipped, joined, run_.source, "frequency cap"});
+      return;
+    }
+    Mutation charge = forFriend(Mutation::Kind::CapCharge);
+    charge.time = at;
+    e_.stage(std::move(charge));
+    for (const auto& part : send::batches(rendered, send::kMaxMessages)) {
+      e_.putInOutbox(send::push(nextKey("push"), user.toString(), send::Json(part)), run_.now, at, {user}, names);
+    }
+    for (std::size_t i = 0; i < rendered.size(); ++i) {
+      e_.note({at, run_.friendId, Kind::Sent, names[i], run_.source, rendered[i].dump()});
+    }
+    e_.counters_.messagesSent += rendered.size();
+  }
+
+  AutomationEngine& e_;
+  Run& run_;
+  Interpreter interpreter_;
+};
+
+bool AutomationEngine::capped(std::uint32_t friendId, std::int64_t at) const {
+  const ir::PolicyIr& p = automation_.policy;
+  if (!p.capCount) return false;
+  return state().automation().chargesSince(friendId, at - p.capPeriodSeconds + 1) >= static_cast<std::size_t>(*p.capCount);
+}
+
+Val AutomationEngine::attributeValue(std::uint32_t attribute, std::uint32_t friendId) const {
+  const AttributeColumn& column = evaluator_->bound().attribute(attribute);
+  if (!column.has(friendId)) return {};
+  if (column.spec().type == ir::ValueType::String) return {true, 0, column.dict().at(column.codeAt(friendId))};
+  return {true, column.intAt(friendId), {}};
+}
+
+bool AutomationEngine::test(ir::NodeId condition, std::uint32_t friendId, std::int64_t now) const {
+  return Interpreter(evaluator_->bound(), EvalTime::at(now, zone_)).test(condition, friendId);
+}
+
+std::string AutomationEngine::menuOf(std::uint32_t friendId) const {
+  const AutomationState& a = state().automation();
+  return a.linkedMenu(friendId).empty() ? a.rulesMenu(friendId) : a.linkedMenu(friendId);
+}
+
+// --------------------------------------------------------------- scenarios
+
+void AutomationEngine::startScenario(std::uint32_t scenario, std::uint32_t friendId, const TriggerEvent* trigger,
+                                     std::int64_t now, const std::string& source) {
+  const ir::ScenarioIr& s = automation_.scenarios[scenario];
+  if (s.steps.empty() || state().blocked().contains(friendId)) return;
+  const AutomationState& a = state().automation();
+  const std::optional<std::uint32_t> id = a.scenarioId(s.name);
+  const bool enrolled = id && a.enrolment(friendId, *id) != nullptr;
+  const std::optional<std::int64_t> last = id ? a.lastEnrolled(friendId, *id) : std::nullopt;
+  switch (s.reentry.kind) {
+    case ir::ReentryIr::Kind::WhileEnrolled:
+      if (enrolled) return;
+      break;
+    case ir::ReentryIr::Kind::Never:
+      if (last) return;
+      break;
+    case ir::ReentryIr::Kind::Always: break;
+    case ir::ReentryIr::Kind::After:
+      if (last && now - *last < s.reentry.afterSeconds) return;
+      break;
+  }
+  if (s.where != ir::kNoNode) {
+    const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+    if (!interpreter.test(s.where, friendId, trigger)) return;
+  }
+  Mutation m = Mutation::of(Mutation::Kind::ScenarioEnrol, state().friends().user(friendId));
+  m.name = s.name;
+  m.time = now;
+  m.value = Value::ofInt(stepDue(s, 0, now, now));
+  if (trigger != nullptr) {
+    m.index = static_cast<std::uint32_t>(*state().schema().event(program_.schema.events[trigger->event].name)) + 1;
+    m.fields = trigger->fields;
+  }
+  stage(std::move(m));
+  ++counters_.enrolments;
+  note({now, friendId, Kind::Enrolled, s.name, source, ""});
+}
+
+void AutomationEngine::leaveScenario(std::uint32_t scenario, std::uint32_t friendId, std::int64_t now,
+                                     TimelineEntry::Kind why, const std::string& source) {
+  const ir::ScenarioIr& s = automation_.scenarios[scenario];
+  const std::optional<std::uint32_t> id = state().automation().scenarioId(s.name);
+  if (!id || state().automation().enrolment(friendId, *id) == nullptr) return;
+  Mutation m = Mutation::of(Mutation::Kind::ScenarioLeave, state().friends().user(friendId));
+  m.name = s.name;
+  m.time = now;
+  stage(std::move(m));
+  if (why == Kind::Exited) ++counters_.exits;
+  note({now, friendId, why, s.name, source, ""});
+}
+
+// The trigger an enrolment remembers, for `e.field` in later steps.
+static std::optional<TriggerEvent> triggerOf(const Enrolment& e, const StoreState& state, const ir::Program& program) {
+  if (e.triggerEvent == kNoTriggerEvent || e.triggerEvent >= state.schema().events.size()) return std::nullopt;
+  const auto irEvent = program.schema.event(state.schema().events[e.triggerEvent].name);
+  if (!irEvent) return std::nullopt;
+  return TriggerEvent{static_cast<std::uint32_t>(*irEvent), e.triggerFields};
+}
+
+bool AutomationEngine::checkExits(std::uint32_t friendId, std::int64_t now, const std::string& source) {
+  bool left = false;
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  for (std::uint32_t id : state().automation().enrolmentsOf(friendId)) {
+    const std::string& name = state().automation().scenarioName(id);
+    const ir::ScenarioIr* s = automation_.scenario(name);
+    if (s == nullptr) continue;
+    const Enrolment* e = state().automation().enrolment(friendId, id);
+    const std::optional<TriggerEvent> trigger = triggerOf(*e, state(), program_);
+    for (ir::NodeId condition : s->exitWhen) {
+      if (interpreter.test(condition, friendId, trigger ? &*trigger : nullptr)) {
+        leaveScenario(static_cast<std::uint32_t>(s - automation_.scenarios.data()), friendId, now, Kind::Exited,
+                      source.empty() ? "exit when" : source);
+        left = true;
+        break;
+      }
+    }
+  }
+  return left;
+}
+
+void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::int64_t due) {
+  const AutomationState& a = state().automation();
+  const std::string name = a.scenarioName(id);
+  const Enrolment* e = a.enrolment(friendId, id);
+  if (e == nullptr || e->dueAt != due) return;
+  const ir::ScenarioIr* s = automation_.scenario(name);
+  const UserId user = state().friends().user(friendId);
+  if (s == nullptr || e->nextStep >= s->steps.size()) {
+    // The program no longer has this scenario (or step): the friend leaves it.
+    Mutation leave = Mutation::of(Mutation::Kind::ScenarioLeave, user);
+    leave.name = name;
+    leave.time = due;
+    stage(std::move(leave));
+    commit();
+    return;
+  }
+  const std::uint32_t scenario = static_cast<std::uint32_t>(s - automation_.scenarios.data());
+  const std::size_t index = e->nextStep;
+  const ir::StepIr& step = s->steps[index];
+  const std::string source = fmt::format("scenario {} ({})", name, step.label);
+  if (state().blocked().contains(friendId)) {
+    leaveScenario(scenario, friendId, due, Kind::Exited, "the friend blocked the account");
+    commit();
+    return;
+  }
+  if (checkExits(friendId, due, source)) {
+    commit();
+    return;
+  }
+  if (inQuietHours(due) && stepSends(step.actions)) {
+    // Held whole, so `when` is still decided when it actually runs.
+    Mutation hold = Mutation::of(Mutation::Kind::ScenarioStep, user);
+    hold.name = name;
+    hold.index = static_cast<std::uint32_t>(index);
+    hold.value = Value::ofInt(quietEnd(due));
+    stage(std::move(hold));
+    ++counters_.heldByQuietHours;
+    note({due, friendId, Kind::Held, name, source, "quiet hours: until " + zone_.formatInstant(quietEnd(due))});
+    commit();
+    return;
+  }
+  const std::int64_t enrolledAt = e->enrolledAt;
+  const std::optional<TriggerEvent> trigger = triggerOf(*e, state(), program_);
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(due, zone_));
+  if (step.when != ir::kNoNode && !interpreter.test(step.when, friendId, trigger ? &*trigger : nullptr)) {
+    ++counters_.stepsSkipped;
+    note({due, friendId, Kind::StepSkipped, name, source, "`when` was false"});
+  } else {
+    ++counters_.stepsRun;
+    Run run;
+    run.friendId = friendId;
+    run.now = due;
+    run.trigger = trigger ? &*trigger : nullptr;
+    run.source = source;
+    run.identity = fmt::format("{}/{}/{}/{}", user.toString(), name, enrolledAt, index);
+    Actions(*this, run).perform(step.actions);
+  }
+  // The actions may have stopped or restarted this scenario.
+  const Enrolment* still = state().automation().enrolment(friendId, id);
+  if (still != nullptr && still->enrolledAt == enrolledAt && still->nextStep == index) {
+    if (index + 1 < s->steps.size()) {
+      Mutation next = Mutation::of(Mutation::Kind::ScenarioStep, user);
+      next.name = name;
+      next.index = static_cast<std::uint32_t>(index + 1);
+      next.value = Value::ofInt(stepDue(*s, index + 1, enrolledAt, due));
+      stage(std::move(next));
+    } else {
+      leaveScenario(scenario, friendId, due, Kind::Completed, source);
+    }
+  }
+  recomputeMenu(friendId, due);
+  commit();
+}
+
+// ------------------------------------------------------------------ events
+
+bool AutomationEngine::handle(const InboundEvent& event, std::int64_t now) {
+  advanceTo(now);
+  if (!event.webhookEventId.empty() && state().webhookSeen(event.webhookEventId)) {
+    ++counters_.duplicates;
+    return false;
+  }
+  ++counters_.events;
+  std::vector<Mutation> changes = event.changes;
+  if (!event.webhookEventId.empty()) {
+    Mutation seen = Mutation::of(Mutation::Kind::WebhookSeen);
+    seen.name = event.webhookEventId;
+    seen.time = now;
+    changes.push_back(std::move(seen));
+  }
+  writer_.stage(changes);
+  for (std::size_t i = 0; i < event.changes.size(); ++i) {
+    const Mutation& change = event.changes[i];
+    if (change.kind == Mutation::Kind::WebhookSeen || change.kind == Mutation::Kind::AudienceAdd) continue;
+    const std::optional<std::uint32_t> friendId = state().friends().find(change.user);
+    if (!friendId) continue;
+    onEvent(*friendId, change, event, std::max(now, change.time));
+  }
+  commit();
+  advanceTo(now);  // steps due at once (`day 0`)
+  return true;
+}
+
+void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, const InboundEvent& event,
+                               std::int64_t now) {
+  TriggerIr::Kind kind;
+  std::optional<std::size_t> irEvent;
+  switch (change.kind) {
+    case Mutation::Kind::Follow:
+      kind = TriggerIr::Kind::Follow;
+      irEvent = program_.schema.event("follow");
+      break;
+    case Mutation::Kind::Unfollow:
+      kind = TriggerIr::Kind::Unfollow;
+      irEvent = program_.schema.event("unfollow");
+      break;
+    case Mutation::Kind::AppendEvent: {
+      const std::string& name = state().schema().events.at(change.index).name;
+      irEvent = program_.schema.event(name);
+      kind = name == "message" ? TriggerIr::Kind::Message : name == "postback" ? TriggerIr::Kind::Postback : TriggerIr::Kind::Event;
+      break;
+    }
+    default:
+      // Data changed (an attribute, a tag...): exits and menus may follow.
+      checkExits(friendId, now, "");
+      recomputeMenu(friendId, now);
+      return;
+  }
+  const TriggerEvent trigger{irEvent ? static_cast<std::uint32_t>(*irEvent) : 0u, change.fields};
+  const TriggerEvent* bound = irEvent ? &trigger : nullptr;
+  const auto matches = [&](const ir::TriggerIr& t) {
+    return t.kind == kind && (kind != TriggerIr::Kind::Event || (irEvent && t.event == *irEvent));
+  };
+  if (kind == TriggerIr::Kind::Unfollow) {
+    for (std::uint32_t id : state().automation().enrolmentsOf(friendId)) {
+      const ir::ScenarioIr* s = automation_.scenario(state().automation().scenarioName(id));
+      if (s != nullptr) {
+        leaveScenario(static_cast<std::uint32_t>(s - automation_.scenarios.data()), friendId, now, Kind::Exited,
+                      "the friend blocked the account");
+      }
+    }
+  }
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  std::string replyToken = event.replyToken;
+  const std::string eventIdentity =
+      event.webhookEventId.empty() ? fmt::format("{}/{}", userOf(friendId), change.time) : event.webhookEventId;
+  for (std::size_t r = 0; r < automation_.rules.size(); ++r) {
+    const ir::RuleIr& rule = automation_.rules[r];
+    if (!matches(rule.trigger)) continue;
+    if (rule.where != ir::kNoNode && !interpreter.test(rule.where, friendId, bound)) continue;
+    Run run;
+    run.friendId = friendId;
+    run.now = now;
+    run.trigger = bound;
+    run.source = "rule " + rule.label;
+    run.identity = fmt::format("{}/rule{}", eventIdentity, r);
+    run.replyToken = std::exchange(replyToken, "");
+    Actions(*this, run).perform(rule.actions);
+    if (!run.replyToken.empty()) replyToken = run.replyToken;  // unused: the next rule may reply
+  }
+  for (std::size_t s = 0; s < automation_.scenarios.size(); ++s) {
+    if (matches(automation_.scenarios[s].trigger)) {
+      startScenario(static_cast<std::uint32_t>(s), friendId, bound, now, "on " + (irEvent ? program_.schema.events[*irEvent].name : std::string("event")));
+    }
+  }
+  checkExits(friendId, now, "");
+  recomputeMenu(friendId, now);
+}
+
+// ------------------------------------------------------------------- clock
+
+void AutomationEngine::advanceTo(std::int64_t now) {
+  if (clock_ == 0) clock_ = now;
+  const bool hasMenus = !automation_.menus.empty();
+  while (true) {
+    const std::set<Timer>& timers = state().automation().timers();
+    std::optional<std::int64_t> next;
+    enum class What { Timer, Day, Campaign } what = What::Timer;
+    if (!timers.empty() && timers.begin()->due <= now) next = timers.begin()->due;
+    const std::int64_t day = nextDayStart(clock_);
+    if (hasMenus && day <= now && (!next || day < *next)) {
+      next = day;
+      what = What::Day;
+    }
+    for (const ir::CampaignIr& c : automation_.campaigns) {
+      if (c.at <= now && !state().automation().campaignRan(c.name) && (!next || c.at < *next)) {
+        next = c.at;
+        what = What::Campaign;
+      }
+    }
+    if (!next) break;
+    clock_ = std::max(clock_, *next);
+    switch (what) {
+      case What::Timer: {
+        const Timer t = *timers.begin();
+        runStep(t.friendId, t.scenario, t.due);
+        break;
+      }
+      case What::Day:
+        clock_ = day;
+        recomputeMenus(day);
+        break;
+      case What::Campaign: runDueCampaigns(clock_); break;
+    }
+  }
+  clock_ = std::max(clock_, now);
+}
+
+void AutomationEngine::runDueCampaigns(std::int64_t now) {
+  for (const ir::CampaignIr& c : automation_.campaigns) {
+    if (c.at > now || state().automation().campaignRan(c.name)) continue;
+    if (now - c.at > kCampaignGrace) {
+      Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
+      ran.name = c.name;
+      ran.time = now;
+      stage(std::move(ran));
+      commit();
+      note({now, ~0u, Kind::Refused, c.name, "campaign " + c.name,
+            fmt::format("missed: it was due at {}", zone_.formatInstant(c.at))});
+      continue;
+    }
+    runCampaign(c.name, now, true);
+  }
+}
+
+// ------------------------------------------------------------------- menus
+
+std::optional<std::uint32_t> AutomationEngine::desiredMenu(std::uint32_t friendId, std::int64_t now) const {
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  for (std::size_t r = 0; r < automation_.menus.size(); ++r) {
+    const ir::MenuRuleIr& rule = automation_.menus[r];
+    if (rule.segment == ~0u || interpreter.test(program_.segments[rule.segment].root, friendId)) {
+      return static_cast<std::uint32_t>(r);
+    }
+  }
+  return std::nullopt;
+}
+
+void AutomationEngine::recomputeMenu(std::uint32_t friendId, std::int64_t now) {
+  if (automation_.menus.empty() || state().blocked().contains(friendId)) return;
+  const std::optional<std::uint32_t> rule = desiredMenu(friendId, now);
+  if (!rule) return;
+  const ir::MenuRuleIr& r = automation_.menus[*rule];
+  const ir::RichmenuIr& menu = automation_.richmenus[r.richmenu];
+  const AutomationState& a = state().automation();
+  if (a.rulesMenu(friendId) == menu.name) return;  // the rules' answer did not change
+  const bool accountDefault = r.segment == ~0u && options_.defaultMenuAccountWide;
+  const std::string target = accountDefault ? "" : menu.name;
+  const UserId user = state().friends().user(friendId);
+  const std::string identity = fmt::format("{}/menu", user.toString());
+  if (a.linkedMenu(friendId) != target) {
+    const std::string key = outboxKey(now, identity);
+    putInOutbox(accountDefault ? send::unlinkMenu(key, user.toString()) : send::linkMenu(key, user.toString(), menu.richMenuId),
+                now, now, {user}, {});
+    ++counters_.menuChanges;
+    note({now, friendId, Kind::Menu, menu.name, "menus", accountDefault ? "unlinked: the account's default" : "linked"});
+  }
+  Mutation m = Mutation::of(Mutation::Kind::MenuLink, user);
+  m.name = target;
+  m.value = Value::ofString(menu.name);
+  stage(std::move(m));
+}
+
+void AutomationEngine::recomputeMenus(std::int64_t now) {
+  if (automation_.menus.empty()) return;
+  const BoundProgram& bound = evaluator_->bound();
+  Bitmap remaining = bound.universe();
+  std::vector<Mutation> changes;
+  std::map<std::string, std::vector<std::string>> links;  // rich menu id -> users
+  std::vector<std::string> unlinks;
+  std::map<std::string, std::string> menuNames;  // rich menu id -> name
+  const AutomationState& a = state().automation();
+  for (const ir::MenuRuleIr& rule : automation_.menus) {
+    Bitmap members = remaining;
+    if (rule.segment != ~0u) members = evaluator_->evaluate(program_.segments[rule.segment].name, now, Engine::Auto).friends & remaining;
+    remaining = remaining - members;
+    const ir::RichmenuIr& menu = automation_.richmenus[rule.richmenu];
+    const bool accountDefault = rule.segment == ~0u && options_.defaultMenuAccountWide;
+    const std::string target = accountDefault ? "" : menu.name;
+    for (std::uint32_t id : members.toVector()) {
+      if (a.rulesMenu(id) == menu.name) continue;
+      const UserId& user = state().friends().user(id);
+      if (a.linkedMenu(id) != target) {
+        if (accountDefault) {
+          unlinks.push_back(user.toString());
+        } else {
+          links[menu.richMenuId].push_back(user.toString());
+          menuNames[menu.richMenuId] = menu.name;
+        }
+        note({now, id, Kind::Menu, menu.name, "menus (day start)", accountDefault ? "unlinked" : "linked"});
+      }
+      Mutation m = Mutation::of(Mutation::Kind::MenuLink, user);
+      m.name = target;
+      m.value = Value::ofString(menu.name);
+      changes.push_back(std::move(m));
+    }
+  }
+  if (changes.empty()) return;
+  writer_.stage(std::move(changes));
+  const std::string day = civil::formatDate(zone_.localDay(now));
+  for (const auto& [richMenuId, users] : links) {
+    std::size_t part = 0;
+    for (const auto& batch : send::batches(users, send::kMaxBulkMenu)) {
+      const std::string key = outboxKey(now, fmt::format("menus/{}/link/{}/{}", day, menuNames[richMenuId], part++));
+      putInOutbox(send::bulkLinkMenu(key, richMenuId, batch), now, now, {}, {});
+      counters_.menuChanges += batch.size();
+    }
+  }
+  std::size_t part = 0;
+  for (const auto& batch : send::batches(unlinks, send::kMaxBulkMenu)) {
+    putInOutbox(send::bulkUnlinkMenu(outboxKey(now, fmt::format("menus/{}/unlink/{}", day, part++)), batch), now, now, {}, {});
+    counters_.menuChanges += batch.size();
+  }
+  commit();
+}
+
+// --------------------------------------------------------------- campaigns
+
+CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64_t now, bool record) {
+  const ir::CampaignIr* c = automation_.campaign(name);
+  if (c == nullptr) throw EngineError(fmt::format("no campaign `{}` in the program", name));
+  CampaignReport report;
+  report.name = name;
+  report.at = now;
+  report.demographic = c->demographic;
+  const StoreState& s = state();
+  Bitmap audience = evaluator_->evaluate(program_.segments[c->audience].name, now, Engine::Auto).friends - s.blocked();
+  std::vector<std::uint32_t> ids = audience.toVector();
+  report.audience = ids.size();
+  const auto rank = [&](const std::string& seed, std::uint32_t id) {
+    return Interpreter::bucketOf(seed, s.friends().user(id));
+  };
+  // `limit`: a stable random subset (LINE applies it after its filter).
+  const bool lineFilter = !c->demographic.empty();
+  if (c->limit && !lineFilter && ids.size() > static_cast<std::size_t>(*c->limit)) {
+    const std::string seed = "limit:" + name;
+    std::vector<std::pair<std::int64_t, std::uint32_t>> ranked;
+    for (std::uint32_t id : ids) ranked.emplace_back(rank(seed, id), id);
+    std::nth_element(ranked.begin(), ranked.begin() + *c->limit, ranked.end());
+    ranked.resize(static_cast<std::size_t>(*c->limit));
+    report.limited = ids.size() - ranked.size();
+    ids.clear();
+    for (const auto& [r, id] : ranked) ids.push_back(id);
+    std::sort(ids.begin(), ids.end());
+  }
+  // `split`: each friend's arm by a stable bucket of the campaign.
+  std::vector<std::vector<std::uint32_t>> arms(c->arms.size());
+  const std::string splitSeed = "split:" + name;
+  for (std::uint32_t id : ids) {
+    const std::int64_t bucket = c->arms.size() == 1 ? 0 : rank(splitSeed, id);
+    std::int64_t upTo = 0;
+    for (std::size_t a = 0; a < c->arms.size(); ++a) {
+      upTo += c->arms[a].basisPoints;
+      if (bucket < upTo || a + 1 == c->arms.size()) {
+        arms[a].push_back(id);
+        break;
+      }
+    }
+  }
+  std::vector<Mutation> changes;
+  std::uint64_t reach = 0;
+  for (std::size_t a = 0; a < arms.size(); ++a) {
+    if (c->arms[a].holdout) {
+      report.holdout += arms[a].size();
+    } else {
+      reach += arms[a].size();
+    }
+  }
+  const std::optional<std::int64_t> minReach = automation_.policy.minReach;
+  if (minReach && reach < static_cast<std::uint64_t>(*minReach)) {
+    report.refused = fmt::format("campaign `{}` would reach {} friends, below the policy's min_reach of {}: nothing was sent",
+                                 name, reach, *minReach);
+  }
+  std::int64_t at = now;
+  if (inQuietHours(now)) {
+    at = quietEnd(now);
+    report.heldUntil = at;
+  }
+  const ir::PolicyIr& policy = automation_.policy;
+  // Planned requests go to the outbox only once the whole campaign is planned.
+  struct Planned {
+    send::LineRequest request;
+    std::int64_t notBefore;
+    std::vector<UserId> users;
+    std::vector<std::string> carries;
+  };
+  std::vector<Planned> planned;
+  for (std::size_t a = 0; a < arms.size() && report.refused.empty(); ++a) {
+    report.perArm.push_back(arms[a].size());
+    if (c->arms[a].holdout) {
+      Mutation holdout = Mutation::of(Mutation::Kind::AudienceAdd);
+      holdout.name = "seg:holdout:" + name;
+      holdout.time = now;
+      for (std::uint32_t id : arms[a]) holdout.users.push_back(s.friends().user(id));
+      changes.push_back(std::move(holdout));
+      continue;
+    }
+    // Group friends by what they would receive: one request per distinct content.
+    std::map<std::string, std::vector<std::uint32_t>> byContent;
+    std::map<std::string, send::Json> contents;
+    for (std::uint32_t id : arms[a]) {
+      if (policy.capCount &&
+          s.automation().chargesSince(id, at - policy.capPeriodSeconds + 1) >= static_cast<std::size_t>(*policy.capCount)) {
+        ++report.capped;
+        Mutation skipped = Mutation::of(Mutation::Kind::SendSkipped, s.friends().user(id));
+        skipped.name = name;
+        skipped.time = now;
+        skipped.value = Value::ofString("cap");
+        changes.push_back(std::move(skipped));
+        continue;
+      }
+      Mutation charge = Mutation::of(Mutation::Kind::CapCharge, s.friends().user(id));
+      charge.time = at;
+      changes.push_back(std::move(charge));
+      send::Json messages = send::Json(renderCalls(c->arms[a].messages, id, nullptr, now));
+      std::string text = messages.dump();
+      byContent[text].push_back(id);
+      contents.emplace(std::move(text), std::move(messages));
+      ++report.recipients;
+    }
+    std::vector<std::string> carries = messageNames(automation_, c->arms[a].messages);
+    carries.push_back(name);
+    const bool narrow = lineFilter || arms[a].size() > options_.narrowcastThreshold;
+    if (narrow && byContent.size() > kMaxNarrowcastVariants) {
+      report.refused = fmt::format(
+          "campaign `{}` goes through LINE's narrowcast but its messages differ for {} groups of friends "
+          "(placeholders such as {{{{name}}}}); narrowcast sends one message to everyone",
+          name, byContent.size());
+      break;
+    }
+    report.narrowcast = report.narrowcast || narrow;
+    std::size_t variant = 0;
+    for (const auto& [text, members] : byContent) {
+      std::vector<std::string> users;
+      std::vector<UserId> userIds;
+      for (std::uint32_t id : members) {
+        users.push_back(s.friends().user(id).toString());
+        userIds.push_back(s.friends().user(id));
+      }
+      const std::string base = fmt::format("campaign/{}/{}/arm{}/{}", name, c->at, a, variant++);
+      if (!narrow) {
+        std::size_t part = 0;
+        for (const auto& batch : send::batches(users, send::kMaxMulticast)) {
+          std::vector<UserId> batchIds(userIds.begin() + static_cast<std::ptrdiff_t>(part * send::kMaxMulticast),
+                                       userIds.begin() + static_cast<std::ptrdiff_t>(part * send::kMaxMulticast + batch.size()));
+          report.requests.push_back(send::multicast(outboxKey(now, fmt::format("{}/multicast/{}", base, part++)), batch, contents[text]));
+          planned.push_back({report.requests.back(), at, std::move(batchIds), carries});
+        }
+        continue;
+      }
+      // An audience of the local part, then one narrowcast over it.
+      const auto uploads = send::batches(users, send::kMaxAudienceUpload);
+      const std::string createKey = outboxKey(now, base + "/audience/0");
+      std::vector<std::string> uploadKeys;
+      for (std::size_t u = 0; u < uploads.size(); ++u) {
+        if (u == 0) {
+          report.requests.push_back(send::createAudience(createKey, fmt::format("seg {} {}", name, a), uploads[u]));
+        } else {
+          report.requests.push_back(send::addToAudience(outboxKey(now, fmt::format("{}/audience/{}", base, u)),
+                                                        send::audiencePlaceholder(createKey), uploads[u]));
+          report.requests.back().after.push_back(createKey);
+        }
+        uploadKeys.push_back(report.requests.back().key);
+        planned.push_back({report.requests.back(), now, {}, {}});
+      }
+      std::int64_t limit = 0;
+      if (c->limit && lineFilter) limit = std::max<std::int64_t>(1, *c->limit * c->arms[a].basisPoints / 10000);
+      report.requests.push_back(send::narrowcast(outboxKey(now, base + "/narrowcast"), send::audiencePlaceholder(createKey),
+                                                 contents[text], c->demographic, limit));
+      report.requests.back().after = uploadKeys;
+      planned.push_back({report.requests.back(), at, std::move(userIds), carries});
+    }
+  }
+  if (!report.refused.empty()) {
+    report.requests.clear();
+    if (record) {
+      Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
+      ran.name = name;
+      ran.time = now;
+      stage(std::move(ran));
+      commit();
+      note({now, ~0u, Kind::Refused, name, "campaign " + name, report.refused});
+    }
+    return report;
+  }
+  if (!record) return report;
+  Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
+  ran.name = name;
+  ran.time = now;
+  changes.push_back(std::move(ran));
+  writer_.stage(std::move(changes));
+  for (Planned& p : planned) putInOutbox(std::move(p.request), now, p.notBefore, std::move(p.users), std::move(p.carries));
+  counters_.messagesSent += report.recipients;
+  counters_.skippedByCap += report.capped;
+  if (report.heldUntil != 0) ++counters_.heldByQuietHours;
+  note({at, ~0u, Kind::Campaign, name, "campaign " + name,
+        fmt::format("{} recipients, {} held out, {} capped, {} requests", report.recipients, report.holdout, report.capped,
+                    report.requests.size())});
+  if (options_.keepTimeline) {
+    for (std::size_t a = 0; a < arms.size(); ++a) {
+      if (c->arms[a].holdout) continue;
+      for (std::uint32_t id : arms[a]) {
+        for (const std::string& message : messageNames(automation_, c->arms[a].messages)) {
+          note({at, id, Kind::Sent, message, "campaign " + name, ""});
+        }
+      }
+    }
+  }
+  commit();
+  return report;
+}
+
+// ------------------------------------------------------------------ outbox
+
+std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
+  std::vector<HandOut> out;
+  const auto& outbox = state().automation().outbox();
+  for (const auto& [key, entry] : outbox) {
+    if (entry.notBefore > now) continue;
+    send::LineRequest request = send::LineRequest::fromJson(entry.request);
+    const bool waiting = std::any_of(request.after.begin(), request.after.end(),
+                                     [&](const std::string& k) { return outbox.contains(k); });
+    if (waiting) continue;
+    out.push_back({key, entry.notBefore, std::move(request)});
+  }
+  std::stable_sort(out.begin(), out.end(), [](const HandOut& a, const HandOut& b) { return a.notBefore < b.notBefore; });
+  return out;
+}
+
+void AutomationEngine::confirm(const std::string& key, std::int64_t now, const std::string& response) {
+  const auto& outbox = state().automation().outbox();
+  const auto it = outbox.find(key);
+  if (it == outbox.end()) throw EngineError(fmt::format("no request `{}` waits in the outbox (already confirmed?)", key));
+  const OutboxEntry entry = it->second;
+  const send::LineRequest request = send::LineRequest::fromJson(entry.request);
+  if (request.path == "/v2/bot/audienceGroup/upload" && request.method == "POST") {
+    std::int64_t audienceGroupId = 0;
+    try {
+      audienceGroupId = send::Json::parse(response).at("audienceGroupId").get<std::int64_t>();
+    } catch (const std::exception&) {
+      throw EngineError(fmt::format(
+          "confirming the audience upload `{}` needs LINE's response, such as {{\"audienceGroupId\": 1234}}", key));
+    }
+    for (const auto& [otherKey, other] : outbox) {
+      send::LineRequest dependent = send::LineRequest::fromJson(other.request);
+      if (std::find(dependent.after.begin(), dependent.after.end(), key) == dependent.after.end()) continue;
+      send::fillAudienceGroupId(dependent, key, audienceGroupId);
+      Mutation update = Mutation::of(Mutation::Kind::OutboxAdd);
+      update.name = otherKey;
+      update.time = other.plannedAt;
+      update.index = static_cast<std::uint32_t>(other.notBefore - other.plannedAt);
+      update.value = Value::ofString(dependent.toJson());
+      update.users = other.users;
+      for (const std::string& c : other.carries) update.fields.push_back(Value::ofString(c));
+      stage(std::move(update));
+    }
+  }
+  std::vector<Mutation> changes;
+  for (const UserId& user : entry.users) {
+    for (const std::string& carried : entry.carries) {
+      Mutation status = Mutation::of(Mutation::Kind::MessageStatus, user);
+      status.name = carried;
+      status.status = MessageStatusKind::Received;
+      status.time = now;
+      changes.push_back(std::move(status));
+    }
+  }
+  Mutation done = Mutation::of(Mutation::Kind::OutboxDone);
+  done.name = key;
+  done.time = now;
+  done.on = true;
+  changes.push_back(std::move(done));
+  writer_.stage(std::move(changes));
+  commit();
+}
+
+}  // namespace seg

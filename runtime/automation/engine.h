@@ -1,0 +1,185 @@
+// The automation engine: makes a program's scenarios, rules, rich-menu rules,
+// campaigns and policy act on a friend store, producing LINE Messaging API
+// requests (runtime/send) in a persistent outbox.
+//
+//   handle(event)   one inbound event (a webhook event or an import): applied
+//                   once (redeliveries are recognised by webhookEventId),
+//                   then rules run, scenarios start, exits are checked and
+//                   the friend's rich menu is recomputed
+//   advanceTo(now)  runs what is due: scenario steps in due order, campaigns
+//                   whose time has come, menu recomputation at each day
+//                   boundary of the policy time zone
+//   due(now)        outbox requests ready to hand to a sender
+//   confirm(key)    the sender made the call: marked done, statuses recorded
+//
+// Each unit of work (an event, a step, a campaign, a day's menus) commits
+// as one transaction through the StateWriter, and requests are in the outbox
+// before anything hands them out. Timing rules are in docs/language.md
+// ("When steps run").
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/base/timezone.h"
+#include "compiler/ir/expr.h"
+#include "runtime/automation/state_writer.h"
+#include "runtime/exec/interpreter.h"
+#include "runtime/exec/segment_evaluator.h"
+#include "runtime/send/line_requests.h"
+
+namespace seg {
+
+struct EngineOptions {
+  // A purely local campaign audience larger than this goes out as an
+  // audience upload and one narrowcast instead of multicasts of 500.
+  std::size_t narrowcastThreshold = 100000;
+  // The `default` rich menu is the account's default: friends who should
+  // have it are unlinked rather than linked.
+  bool defaultMenuAccountWide = true;
+  // Keep a timeline of everything done (tests, simulations, `--timeline`).
+  bool keepTimeline = false;
+  ResidualCompiler* compiler = nullptr;  // JIT for campaign and menu audiences
+  unsigned threads = 1;
+};
+
+struct InboundEvent {
+  // The event as the store records it: Follow, Unfollow, AppendEvent (for
+  // message, postback and schema events), SetAttribute...; all for one friend.
+  std::vector<Mutation> changes;
+  std::string webhookEventId;  // "" when not from a webhook
+  std::string replyToken;      // "" when it cannot be replied to
+};
+
+struct TimelineEntry {
+  enum class Kind : std::uint8_t { Sent, Replied, Held, Skipped, Enrolled, Exited, Completed, StepSkipped, Menu, Campaign, Refused };
+  std::int64_t time = 0;
+  std::uint32_t friendId = ~0u;  // none for campaigns
+  Kind kind = Kind::Sent;
+  std::string name;    // message, scenario, menu or campaign
+  std::string source;  // what did it: "scenario welcome_series (day 1 at 10:00)"
+  std::string detail;  // the message as sent (JSON), a reason...
+};
+const char* timelineKindName(TimelineEntry::Kind kind);
+
+struct CampaignReport {
+  std::string name;
+  std::int64_t at = 0;
+  std::uint64_t audience = 0;    // local part, at send time
+  std::uint64_t limited = 0;     // left out by `limit`
+  std::uint64_t holdout = 0;
+  std::uint64_t capped = 0;      // skipped by the frequency cap
+  std::uint64_t recipients = 0;  // planned to receive (LINE's filter may narrow further)
+  std::vector<std::uint64_t> perArm;
+  bool narrowcast = false;
+  std::string demographic;
+  std::int64_t heldUntil = 0;  // quiet hours: not before (0: not held)
+  std::vector<send::LineRequest> requests;
+  std::string refused;  // why nothing was sent (min_reach)
+};
+
+struct HandOut {
+  std::string key;
+  std::int64_t notBefore = 0;
+  send::LineRequest request;
+};
+
+struct EngineCounters {
+  std::map<std::string, std::uint64_t> requestsByPath;
+  std::uint64_t messagesSent = 0;  // message objects to friends (per recipient)
+  std::uint64_t skippedByCap = 0;
+  std::uint64_t heldByQuietHours = 0;
+  std::uint64_t stepsRun = 0, stepsSkipped = 0, enrolments = 0, exits = 0;
+  std::uint64_t menuChanges = 0;
+  std::uint64_t events = 0, duplicates = 0;
+};
+
+struct EngineError : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+class AutomationEngine {
+ public:
+  // Throws BindError when the store lacks what the program reads.
+  AutomationEngine(const ir::Program& program, StateWriter& writer, EngineOptions options = {});
+  ~AutomationEngine();
+
+  // Returns false when the event was already handled (a redelivery).
+  bool handle(const InboundEvent& event, std::int64_t now);
+  void advanceTo(std::int64_t now);
+  // Plans a campaign at `now`: with `record`, its requests go to the outbox
+  // and it counts as sent; without, nothing changes (a preview).
+  CampaignReport runCampaign(const std::string& name, std::int64_t now, bool record);
+  // Recomputes every friend's rich menu (what advanceTo does each day).
+  void recomputeMenus(std::int64_t now);
+
+  std::vector<HandOut> due(std::int64_t now) const;
+  // `response`: LINE's response body (an audience upload's carries the
+  // audienceGroupId that dependent requests need).
+  void confirm(const std::string& key, std::int64_t now, const std::string& response = "");
+
+  const std::vector<TimelineEntry>& timeline() const { return timeline_; }
+  const EngineCounters& counters() const { return counters_; }
+  std::int64_t clock() const { return clock_; }
+  const StoreState& state() const { return writer_.state(); }
+  const TimeZone& zone() const { return zone_; }
+
+  // The text a formatted value shows in a message (dates as 2026-12-01...).
+  std::string format(const Val& value, ir::ValueType type, const ir::ColumnSpec* column) const;
+  // Point evaluation for one friend at `now` (the interpreter).
+  bool test(ir::NodeId condition, std::uint32_t friendId, std::int64_t now) const;
+  // The friend's rich menu as LINE shows it: linked, or the account default.
+  std::string menuOf(std::uint32_t friendId) const;
+  // The messages of `calls` as `friendId` would receive them at `now`.
+  std::vector<send::Json> renderCalls(const std::vector<ir::MessageCall>& calls, std::uint32_t friendId,
+                                      const TriggerEvent* trigger, std::int64_t now) const;
+
+ private:
+  struct Run;  // one unit of work in progress
+  class Actions;
+
+  void stage(Mutation m);
+  void commit();
+  void note(TimelineEntry entry);
+
+  void onEvent(std::uint32_t friendId, const Mutation& change, const InboundEvent& event, std::int64_t now);
+  void startScenario(std::uint32_t scenario, std::uint32_t friendId, const TriggerEvent* trigger, std::int64_t now,
+                     const std::string& source);
+  void leaveScenario(std::uint32_t scenario, std::uint32_t friendId, std::int64_t now, TimelineEntry::Kind why,
+                     const std::string& source);
+  bool checkExits(std::uint32_t friendId, std::int64_t now, const std::string& source);
+  void runStep(std::uint32_t friendId, std::uint32_t scenario, std::int64_t due);
+  void recomputeMenu(std::uint32_t friendId, std::int64_t now);
+  std::optional<std::uint32_t> desiredMenu(std::uint32_t friendId, std::int64_t now) const;
+  void runDueCampaigns(std::int64_t now);
+
+  std::int64_t stepDue(const ir::ScenarioIr& scenario, std::size_t step, std::int64_t enrolledAt,
+                       std::int64_t previousDue) const;
+  bool inQuietHours(std::int64_t t) const;
+  // Whether a send at `at` would exceed the policy's frequency cap.
+  bool capped(std::uint32_t friendId, std::int64_t at) const;
+  Val attributeValue(std::uint32_t attribute, std::uint32_t friendId) const;
+  std::int64_t quietEnd(std::int64_t t) const;
+  std::int64_t nextDayStart(std::int64_t t) const;
+
+  std::string putInOutbox(send::LineRequest request, std::int64_t now, std::int64_t notBefore,
+                          std::vector<UserId> users, std::vector<std::string> carries);
+  std::string userOf(std::uint32_t friendId) const;
+  std::string outboxKey(std::int64_t time, const std::string& identity) const;
+
+  const ir::Program& program_;
+  const ir::Automation& automation_;
+  StateWriter& writer_;
+  EngineOptions options_;
+  TimeZone zone_;
+  std::unique_ptr<SegmentEvaluator> evaluator_;
+  std::int64_t clock_ = 0;
+  std::vector<TimelineEntry> timeline_;
+  EngineCounters counters_;
+};
+
+}  // namespace seg

@@ -1,0 +1,166 @@
+#include "runtime/send/line_requests.h"
+
+#include <algorithm>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <xxhash.h>
+
+namespace seg::send {
+namespace {
+
+constexpr const char* kJson = "application/json";
+
+LineRequest request(std::string key, const char* method, std::string path, Json body) {
+  LineRequest r;
+  r.key = std::move(key);
+  r.method = method;
+  r.path = std::move(path);
+  if (!body.is_null()) r.headers.emplace_back("Content-Type", kJson);
+  r.body = std::move(body);
+  return r;
+}
+
+// Requests LINE deduplicates by `X-Line-Retry-Key`.
+LineRequest retryable(std::string key, std::string path, Json body) {
+  LineRequest r = request(std::move(key), "POST", std::move(path), std::move(body));
+  r.headers.emplace_back("X-Line-Retry-Key", retryKey(r.key));
+  return r;
+}
+
+void checkMessages(const Json& messages) {
+  if (!messages.is_array() || messages.empty() || messages.size() > kMaxMessages) {
+    throw std::invalid_argument(fmt::format("a LINE request carries 1 to {} messages, not {}", kMaxMessages, messages.size()));
+  }
+}
+
+// Audience group ids are numbers; until an upload is confirmed, a placeholder string.
+Json audienceGroupIdJson(const std::string& id) {
+  if (!id.empty() && std::all_of(id.begin(), id.end(), [](char c) { return c >= '0' && c <= '9'; })) return std::stoll(id);
+  return id;
+}
+
+Json audienceIds(const std::vector<std::string>& ids) {
+  Json out = Json::array();
+  for (const std::string& id : ids) out.push_back({{"id", id}});
+  return out;
+}
+
+}  // namespace
+
+std::string LineRequest::header(std::string_view name) const {
+  for (const auto& [k, v] : headers) {
+    if (k == name) return v;
+  }
+  return "";
+}
+
+std::string LineRequest::toJson() const {
+  Json out = {{"key", key}, {"method", method}, {"path", path}};
+  Json h = Json::object();
+  for (const auto& [k, v] : headers) h[k] = v;
+  out["headers"] = h;
+  if (!body.is_null()) out["body"] = body;
+  if (!after.empty()) out["after"] = after;
+  return out.dump();
+}
+
+LineRequest LineRequest::fromJson(std::string_view text) {
+  const Json in = Json::parse(text);
+  LineRequest r;
+  r.key = in.at("key").get<std::string>();
+  r.method = in.at("method").get<std::string>();
+  r.path = in.at("path").get<std::string>();
+  for (const auto& [k, v] : in.at("headers").items()) r.headers.emplace_back(k, v.get<std::string>());
+  if (in.contains("body")) r.body = in["body"];
+  if (in.contains("after")) r.after = in["after"].get<std::vector<std::string>>();
+  return r;
+}
+
+std::string retryKey(std::string_view identity) {
+  const XXH128_hash_t h = XXH3_128bits(identity.data(), identity.size());
+  std::uint64_t hi = h.high64, lo = h.low64;
+  hi = (hi & ~0xF000ull) | 0x4000ull;                      // version 4
+  lo = (lo & 0x3FFFFFFFFFFFFFFFull) | 0x8000000000000000ull;  // RFC 4122 variant
+  return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", hi >> 32, (hi >> 16) & 0xFFFF, hi & 0xFFFF, lo >> 48,
+                     lo & 0xFFFFFFFFFFFFull);
+}
+
+LineRequest push(std::string key, const std::string& to, Json messages) {
+  checkMessages(messages);
+  return retryable(std::move(key), "/v2/bot/message/push", {{"to", to}, {"messages", std::move(messages)}});
+}
+
+LineRequest multicast(std::string key, const std::vector<std::string>& to, Json messages) {
+  checkMessages(messages);
+  if (to.empty() || to.size() > kMaxMulticast) {
+    throw std::invalid_argument(fmt::format("a multicast goes to 1 to {} friends, not {}", kMaxMulticast, to.size()));
+  }
+  return retryable(std::move(key), "/v2/bot/message/multicast", {{"to", to}, {"messages", std::move(messages)}});
+}
+
+LineRequest reply(std::string key, const std::string& replyToken, Json messages) {
+  checkMessages(messages);
+  // Replies take no retry key: a reply token is good for one use only.
+  return request(std::move(key), "POST", "/v2/bot/message/reply",
+                 {{"replyToken", replyToken}, {"messages", std::move(messages)}});
+}
+
+LineRequest narrowcast(std::string key, const std::string& audienceGroupId, Json messages,
+                       const std::string& demographic, std::int64_t limit) {
+  checkMessages(messages);
+  Json body = {{"messages", std::move(messages)}};
+  body["recipient"] = {{"type", "audience"}, {"audienceGroupId", audienceGroupIdJson(audienceGroupId)}};
+  if (!demographic.empty()) body["filter"] = {{"demographic", Json::parse(demographic)}};
+  if (limit > 0) body["limit"] = {{"max", limit}};
+  return retryable(std::move(key), "/v2/bot/message/narrowcast", std::move(body));
+}
+
+LineRequest createAudience(std::string key, const std::string& description, const std::vector<std::string>& ids) {
+  if (ids.size() > kMaxAudienceUpload) throw std::invalid_argument("an audience upload holds at most 10,000 IDs");
+  std::string shortDescription = description.substr(0, std::min(description.size(), kMaxAudienceDescription));
+  return request(std::move(key), "POST", "/v2/bot/audienceGroup/upload",
+                 {{"description", shortDescription}, {"isIfaAudience", false}, {"audiences", audienceIds(ids)}});
+}
+
+LineRequest addToAudience(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids) {
+  if (ids.size() > kMaxAudienceUpload) throw std::invalid_argument("an audience upload holds at most 10,000 IDs");
+  return request(std::move(key), "PUT", "/v2/bot/audienceGroup/upload",
+                 {{"audienceGroupId", audienceGroupIdJson(audienceGroupId)}, {"audiences", audienceIds(ids)}});
+}
+
+std::string audiencePlaceholder(const std::string& uploadKey) { return "{{audienceGroupId of " + uploadKey + "}}"; }
+
+bool fillAudienceGroupId(LineRequest& request, const std::string& uploadKey, std::int64_t audienceGroupId) {
+  const std::string placeholder = audiencePlaceholder(uploadKey);
+  bool filled = false;
+  for (Json* slot : {request.body.contains("recipient") ? &request.body["recipient"] : nullptr, &request.body}) {
+    if (slot != nullptr && slot->is_object() && slot->contains("audienceGroupId") &&
+        (*slot)["audienceGroupId"] == placeholder) {
+      (*slot)["audienceGroupId"] = audienceGroupId;
+      filled = true;
+    }
+  }
+  request.after.erase(std::remove(request.after.begin(), request.after.end(), uploadKey), request.after.end());
+  return filled;
+}
+
+LineRequest linkMenu(std::string key, const std::string& userId, const std::string& richMenuId) {
+  return request(std::move(key), "POST", fmt::format("/v2/bot/user/{}/richmenu/{}", userId, richMenuId), nullptr);
+}
+
+LineRequest unlinkMenu(std::string key, const std::string& userId) {
+  return request(std::move(key), "DELETE", fmt::format("/v2/bot/user/{}/richmenu", userId), nullptr);
+}
+
+LineRequest bulkLinkMenu(std::string key, const std::string& richMenuId, const std::vector<std::string>& userIds) {
+  if (userIds.empty() || userIds.size() > kMaxBulkMenu) throw std::invalid_argument("a bulk link holds 1 to 500 users");
+  return request(std::move(key), "POST", "/v2/bot/richmenu/bulk/link", {{"richMenuId", richMenuId}, {"userIds", userIds}});
+}
+
+LineRequest bulkUnlinkMenu(std::string key, const std::vector<std::string>& userIds) {
+  if (userIds.empty() || userIds.size() > kMaxBulkMenu) throw std::invalid_argument("a bulk unlink holds 1 to 500 users");
+  return request(std::move(key), "POST", "/v2/bot/richmenu/bulk/unlink", {{"userIds", userIds}});
+}
+
+}  // namespace seg::send

@@ -1,0 +1,90 @@
+// LINE Messaging API requests, as seg plans them: method, path, headers and
+// a JSON body that satisfies LINE's documented limits. Nothing here talks to
+// the network; a sender (the embedding application, or `segc outbox`)
+// makes the calls and confirms them.
+//
+// Limits (LINE Messaging API reference): ≤5 messages a request, ≤500
+// recipients a multicast or bulk rich-menu link, ≤10,000 user IDs an
+// audience upload request, text ≤5,000 characters, audience descriptions
+// ≤120 characters. `X-Line-Retry-Key` (a UUID) makes push, multicast and
+// narrowcast safe to retry: LINE accepts a key once for 24 hours.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace seg::send {
+
+using Json = nlohmann::ordered_json;
+
+inline constexpr std::size_t kMaxMessages = 5;
+inline constexpr std::size_t kMaxMulticast = 500;
+inline constexpr std::size_t kMaxBulkMenu = 500;
+inline constexpr std::size_t kMaxAudienceUpload = 10000;
+inline constexpr std::size_t kMaxTextCharacters = 5000;
+inline constexpr std::size_t kMaxAudienceDescription = 120;
+
+struct LineRequest {
+  std::string key;     // seg's identity of the request (outbox key)
+  std::string method;  // POST, PUT, DELETE
+  std::string path;    // /v2/bot/message/multicast
+  std::vector<std::pair<std::string, std::string>> headers;
+  Json body;  // null for requests without a body
+  // Keys of requests that must be confirmed first (a narrowcast waits for
+  // the upload of its audience, whose id it needs).
+  std::vector<std::string> after;
+
+  std::string header(std::string_view name) const;
+  std::string toJson() const;
+  static LineRequest fromJson(std::string_view text);
+};
+
+// A UUID (version 4 layout) derived from `identity`: the same planned
+// request always carries the same key, so re-handing it after a crash
+// cannot send twice.
+std::string retryKey(std::string_view identity);
+
+// Message requests. `messages` are message objects (≤5).
+LineRequest push(std::string key, const std::string& to, Json messages);
+LineRequest multicast(std::string key, const std::vector<std::string>& to, Json messages);
+LineRequest reply(std::string key, const std::string& replyToken, Json messages);
+// Sends to the friends of an uploaded audience, optionally narrowed by
+// LINE's filter.demographic (JSON, may be empty) and a maximum count.
+// `audienceGroupId` may be a placeholder filled when the upload is
+// confirmed (see fillAudienceGroupId).
+LineRequest narrowcast(std::string key, const std::string& audienceGroupId, Json messages,
+                       const std::string& demographic, std::int64_t limit);
+
+// Audiences: create with up to 10,000 IDs, then add in batches.
+LineRequest createAudience(std::string key, const std::string& description, const std::vector<std::string>& ids);
+LineRequest addToAudience(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids);
+// The placeholder a dependent request carries until the upload `key` is
+// confirmed with LINE's response.
+std::string audiencePlaceholder(const std::string& uploadKey);
+// Replaces the placeholder of `uploadKey` in `request` by the real id;
+// returns whether anything was replaced.
+bool fillAudienceGroupId(LineRequest& request, const std::string& uploadKey, std::int64_t audienceGroupId);
+
+// Rich menus.
+LineRequest linkMenu(std::string key, const std::string& userId, const std::string& richMenuId);
+LineRequest unlinkMenu(std::string key, const std::string& userId);
+LineRequest bulkLinkMenu(std::string key, const std::string& richMenuId, const std::vector<std::string>& userIds);
+LineRequest bulkUnlinkMenu(std::string key, const std::vector<std::string>& userIds);
+
+// `items` cut into runs of at most `size`.
+template <typename T>
+std::vector<std::vector<T>> batches(const std::vector<T>& items, std::size_t size) {
+  std::vector<std::vector<T>> out;
+  for (std::size_t i = 0; i < items.size(); i += size) {
+    out.emplace_back(items.begin() + static_cast<std::ptrdiff_t>(i),
+                     items.begin() + static_cast<std::ptrdiff_t>(std::min(items.size(), i + size)));
+  }
+  return out;
+}
+
+}  // namespace seg::send
