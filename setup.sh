@@ -68,6 +68,15 @@ demo() {
   echo
   echo "-- segc eval --ids: the first friends of a segment, by LINE user ID"
   $segc eval $program --store $store --segment cart_left --at $at | head -6
+  echo
+  echo "-- segc test: the program's own tests, run against the automation engine"
+  $segc test $program
+  echo
+  echo "-- segc plan: the winter sale as LINE API requests (a preview; --record would queue them)"
+  $segc plan $program --store $store --campaign winter_sale | head -16
+  echo
+  echo "-- segc simulate: a month of the shop's scenarios, rules, menus and campaigns on a copy of the store"
+  $segc simulate $program --store $store --from 2026-11-18T12:00 --to 2026-12-18T12:00 --seed 2
 }
 
 run_tests() {

@@ -1,6 +1,10 @@
 // segc test, plan and outbox: a program's tests, a campaign's send plan, and
 // the LINE requests waiting to be made.
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include <fmt/format.h>
@@ -16,6 +20,7 @@
 #include "runtime/automation/program_tests.h"
 #include "runtime/jit/jit.h"
 #include "runtime/store/store.h"
+#include "runtime/synth/generator.h"
 
 namespace seg::driver {
 namespace {
@@ -80,6 +85,18 @@ struct PlanCommand {
   bool record = false, json = false;
 };
 
+// Long arrays (recipients, audience IDs) cut to their first two, for reading.
+void abbreviate(nlohmann::ordered_json& j) {
+  if (j.is_array() && j.size() > 3) {
+    const std::size_t n = j.size();
+    j = nlohmann::ordered_json::array({j[0], j[1], fmt::format("... {} more", n - 2)});
+    return;
+  }
+  if (j.is_structured()) {
+    for (auto& child : j) abbreviate(child);
+  }
+}
+
 int runPlan(const PlanCommand& c) {
   auto session = openSession(c.program, c.store, c.record);
   if (!session) return kExitUsage;
@@ -135,12 +152,13 @@ int runPlan(const PlanCommand& c) {
   for (const send::LineRequest& request : r.requests) ++byPath[request.method + " " + request.path];
   for (const auto& [path, n] : byPath) fmt::print("  {:>5} × {}\n", n, path);
   if (!r.requests.empty()) {
-    nlohmann::ordered_json first = nlohmann::ordered_json::parse(r.requests.front().toJson());
-    if (first.contains("body") && first["body"].contains("to") && first["body"]["to"].size() > 3) {
-      const std::size_t n = first["body"]["to"].size();
-      first["body"]["to"] = {first["body"]["to"][0], first["body"]["to"][1], fmt::format("... {} more", n - 2)};
-    }
-    fmt::print("first request:\n{}\n", first.dump(2));
+    // The first request that sends messages shows what friends receive.
+    const auto sends = std::find_if(r.requests.begin(), r.requests.end(), [](const send::LineRequest& request) {
+      return request.path.rfind("/v2/bot/message/", 0) == 0;
+    });
+    nlohmann::ordered_json shown = nlohmann::ordered_json::parse((sends != r.requests.end() ? *sends : r.requests.front()).toJson());
+    abbreviate(shown);
+    fmt::print("for example:\n{}\n", shown.dump(2));
   }
   fmt::print("{}\n", c.record ? "recorded: the requests are in the store's outbox (`segc outbox`)"
                               : "a preview: nothing was recorded (add --record to plan it for sending)");
@@ -185,6 +203,145 @@ int runOutbox(const OutboxCommand& c) {
   return kExitOk;
 }
 
+// --------------------------------------------------------------- simulate
+
+struct SimulateCommand {
+  std::string program, store, from, to, timeline;
+  std::uint64_t friends = 100000, historyEvents = 1000000, eventsPerDay = 0, seed = 1;
+};
+
+// Plays LINE's part for a simulation: takes every due request and confirms
+// it, answering audience uploads with made-up group ids.
+std::size_t actAsSender(AutomationEngine& engine, std::int64_t now, std::int64_t& audienceIds) {
+  std::size_t made = 0;
+  for (std::vector<HandOut> due = engine.due(now); !due.empty(); due = engine.due(now)) {
+    for (const HandOut& h : due) {
+      std::string response;
+      if (h.request.path == "/v2/bot/audienceGroup/upload" && h.request.method == "POST") {
+        response = fmt::format("{{\"audienceGroupId\": {}}}", ++audienceIds);
+      }
+      engine.confirm(h.key, now, response);
+      ++made;
+    }
+  }
+  return made;
+}
+
+int runSimulate(const SimulateCommand& c) {
+  const auto loaded = loadProgram(c.program);
+  if (!loaded) return kExitErrors;
+  const ir::Program program = ir::lowerProgram(loaded->program, &loaded->sources);
+  const TimeZone zone = *TimeZone::find(program.timezone);
+  const auto from = instantOption("--from", c.from, program.timezone);
+  const auto to = instantOption("--to", c.to, program.timezone);
+  if (!from || !to) return kExitUsage;
+  if (*to <= *from) {
+    printToolError("--to must be after --from");
+    return kExitUsage;
+  }
+  const auto started = std::chrono::steady_clock::now();
+  const auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count(); };
+  std::optional<StoreState> state;
+  if (!c.store.empty()) {
+    try {
+      OpenOptions options;
+      options.readOnly = true;
+      state.emplace(Store::open(c.store, nullptr, options)->state());  // a copy: the store is not changed
+    } catch (const std::exception& e) {
+      printToolError(e.what());
+      return kExitUsage;
+    }
+  } else {
+    state.emplace(program.schema);
+    GenerateOptions g;
+    g.friends = c.friends;
+    g.events = c.historyEvents;
+    g.seed = c.seed;
+    g.now = *from;
+    generateInto(*state, g);
+  }
+  ActivityOptions activity;
+  activity.from = *from;
+  activity.to = *to;
+  activity.seed = c.seed;
+  std::uint64_t history = 0;  // events of the past year, for the pace of the coming days
+  for (std::size_t e = 0; e < state->schema().events.size(); ++e) history += state->events(e).size();
+  activity.eventsPerDay = c.eventsPerDay != 0 ? c.eventsPerDay : std::max<std::uint64_t>(1, history / 365);
+  activity.utcOffset = zone.offsetAt(*from);
+  const std::vector<Mutation> changes = generateActivity(*state, activity);
+  fmt::print("simulating {} to {}: {} friends, {} changes coming in ({:.1f} s to set up)\n", zone.formatInstant(*from),
+             zone.formatInstant(*to), state->friendCount(), changes.size(), seconds());
+
+  MemoryWriter writer(std::move(*state));
+  const std::unique_ptr<ResidualCompiler> jit = makeJit();
+  EngineOptions options;
+  options.keepTimeline = !c.timeline.empty();
+  options.compiler = jit.get();
+  options.threads = std::max(1u, std::thread::hardware_concurrency());
+  AutomationEngine engine(program, writer, options);
+  engine.advanceTo(*from);
+  const double setUp = seconds();
+  std::int64_t audienceIds = 0;
+  std::size_t made = 0, inbound = 0;
+  std::int64_t nextFlush = *from + 3600;
+  for (std::size_t i = 0; i < changes.size();) {
+    InboundEvent event;
+    const Mutation& head = changes[i];
+    // A follow and the attributes that came with it are one event.
+    while (i < changes.size() && changes[i].user == head.user && changes[i].time == head.time) event.changes.push_back(changes[i++]);
+    event.webhookEventId = fmt::format("sim-{}", ++inbound);
+    if (head.kind == Mutation::Kind::AppendEvent) event.replyToken = fmt::format("sim-reply-{}", inbound);
+    while (head.time >= nextFlush) {
+      engine.advanceTo(nextFlush);
+      made += actAsSender(engine, nextFlush, audienceIds);
+      nextFlush += 3600;
+    }
+    engine.handle(event, head.time);
+  }
+  for (; nextFlush <= *to; nextFlush += 3600) {
+    engine.advanceTo(nextFlush);
+    made += actAsSender(engine, nextFlush, audienceIds);
+  }
+  engine.advanceTo(*to);
+  made += actAsSender(engine, *to, audienceIds);
+  const double ran = seconds() - setUp;
+
+  const EngineCounters& k = engine.counters();
+  const AutomationState& a = engine.state().automation();
+  fmt::print("ran in {:.1f} s ({:.0f} inbound events a second)\n", ran, static_cast<double>(k.events) / std::max(ran, 1e-9));
+  fmt::print("  inbound events          {:>10}\n", k.events);
+  fmt::print("  scenario enrolments     {:>10}   exits {}   steps run {}   steps skipped by `when` {}\n", k.enrolments, k.exits,
+             k.stepsRun, k.stepsSkipped);
+  fmt::print("  still enrolled          {:>10}   next steps waiting {}\n", a.enrolmentCount(), a.timers().size());
+  fmt::print("  messages sent           {:>10}   held by quiet hours {}   skipped by the cap {}\n", k.messagesSent,
+             k.heldByQuietHours, k.skippedByCap);
+  fmt::print("  rich menu changes       {:>10}\n", k.menuChanges);
+  fmt::print("  LINE requests made      {:>10}\n", made);
+  for (const auto& [path, n] : k.requestsByPath) fmt::print("    {:>8} × {}\n", n, path);
+  for (const ir::CampaignIr& campaign : program.automation.campaigns) {
+    const auto ranAt = a.campaignRan(campaign.name);
+    fmt::print("  campaign {:<16} {}\n", campaign.name,
+               ranAt ? "ran at " + zone.formatInstant(*ranAt) : "not due in this window");
+  }
+  if (!c.timeline.empty()) {
+    std::FILE* out = std::fopen(c.timeline.c_str(), "w");
+    if (out == nullptr) {
+      printToolError(fmt::format("cannot write {}", c.timeline));
+      return kExitUsage;
+    }
+    for (const TimelineEntry& e : engine.timeline()) {
+      nlohmann::ordered_json line = {{"time", zone.formatInstant(e.time)}, {"what", timelineKindName(e.kind)}, {"name", e.name}};
+      if (e.friendId != ~0u) line["user"] = engine.state().friends().user(e.friendId).toString();
+      line["by"] = e.source;
+      if (!e.detail.empty()) line["detail"] = e.detail;
+      fmt::print(out, "{}\n", line.dump());
+    }
+    std::fclose(out);
+    fmt::print("timeline: {} entries in {}\n", engine.timeline().size(), c.timeline);
+  }
+  return kExitOk;
+}
+
 }  // namespace
 
 Command addTestCommand(CLI::App& app) {
@@ -204,6 +361,21 @@ Command addPlanCommand(CLI::App& app) {
   plan->add_flag("--record", c->record, "Put the requests in the store's outbox (sends once)");
   plan->add_flag("--json", c->json, "Print the plan and every request as JSON");
   return {plan, [c] { return runPlan(*c); }};
+}
+
+Command addSimulateCommand(CLI::App& app) {
+  auto c = std::make_shared<SimulateCommand>();
+  CLI::App* sim = app.add_subcommand("simulate", "Run a program's automation over a stretch of time, in memory");
+  sim->add_option("program", c->program, "The .seg program")->required();
+  sim->add_option("--from", c->from, "Start (date or date-time, in the program's time zone)")->required();
+  sim->add_option("--to", c->to, "End")->required();
+  sim->add_option("--store", c->store, "Start from (a copy of) this store instead of generating one");
+  sim->add_option("--friends", c->friends, "Friends to generate (default 100000)");
+  sim->add_option("--history-events", c->historyEvents, "Events of the year before --from to generate (default 1000000)");
+  sim->add_option("--events-per-day", c->eventsPerDay, "Events coming in each day (default: the history's pace)");
+  sim->add_option("--seed", c->seed, "Seed of the generated data (default 1)");
+  sim->add_option("--timeline", c->timeline, "Write everything done, one JSON object a line, to this file");
+  return {sim, [c] { return runSimulate(*c); }};
 }
 
 Command addOutboxCommand(CLI::App& app) {

@@ -28,5 +28,6 @@ Command addExplainCommand(CLI::App& app);
 Command addTestCommand(CLI::App& app);
 Command addPlanCommand(CLI::App& app);
 Command addOutboxCommand(CLI::App& app);
+Command addSimulateCommand(CLI::App& app);
 
 }  // namespace seg::driver

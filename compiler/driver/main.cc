@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
       addTestCommand(app),
       addPlanCommand(app),
       addOutboxCommand(app),
+      addSimulateCommand(app),
   };
 
   try {

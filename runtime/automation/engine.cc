@@ -154,7 +154,7 @@ std::string AutomationEngine::putInOutbox(send::LineRequest request, std::int64_
   m.value = Value::ofString(request.toJson());
   m.users = std::move(users);
   for (std::string& c : carries) m.fields.push_back(Value::ofString(std::move(c)));
-  ++counters_.requestsByPath[request.path];
+  ++counters_.requestsByPath[request.endpoint()];
   stage(std::move(m));
   return request.key;
 }
@@ -622,7 +622,11 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
 // ------------------------------------------------------------------- clock
 
 void AutomationEngine::advanceTo(std::int64_t now) {
-  if (clock_ == 0) clock_ = now;
+  if (clock_ == 0) {
+    // Started: everyone's menu is brought up to date once, in bulk.
+    clock_ = now;
+    recomputeMenus(now);
+  }
   const bool hasMenus = !automation_.menus.empty();
   while (true) {
     const std::set<Timer>& timers = state().automation().timers();
@@ -895,7 +899,10 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
         for (const auto& batch : send::batches(users, send::kMaxMulticast)) {
           std::vector<UserId> batchIds(userIds.begin() + static_cast<std::ptrdiff_t>(part * send::kMaxMulticast),
                                        userIds.begin() + static_cast<std::ptrdiff_t>(part * send::kMaxMulticast + batch.size()));
-          report.requests.push_back(send::multicast(outboxKey(now, fmt::format("{}/multicast/{}", base, part++)), batch, contents[text]));
+          const std::string key = outboxKey(now, fmt::format("{}/multicast/{}", base, part++));
+          // A multicast to one friend is a push.
+          report.requests.push_back(batch.size() == 1 ? send::push(key, batch[0], contents[text])
+                                                      : send::multicast(key, batch, contents[text]));
           planned.push_back({report.requests.back(), at, std::move(batchIds), carries});
         }
         continue;

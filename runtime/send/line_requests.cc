@@ -55,6 +55,14 @@ std::string LineRequest::header(std::string_view name) const {
   return "";
 }
 
+std::string LineRequest::endpoint() const {
+  if (path.rfind("/v2/bot/user/", 0) == 0) {
+    return method + (path.find("/richmenu/") != std::string::npos ? " /v2/bot/user/{userId}/richmenu/{richMenuId}"
+                                                                 : " /v2/bot/user/{userId}/richmenu");
+  }
+  return method + " " + path;
+}
+
 std::string LineRequest::toJson() const {
   Json out = {{"key", key}, {"method", method}, {"path", path}};
   Json h = Json::object();

@@ -40,6 +40,9 @@ struct LineRequest {
   std::vector<std::string> after;
 
   std::string header(std::string_view name) const;
+  // "POST /v2/bot/user/{userId}/richmenu/{richMenuId}": the endpoint, with
+  // the ids in the path left out (for counting requests by kind).
+  std::string endpoint() const;
   std::string toJson() const;
   static LineRequest fromJson(std::string_view text);
 };

@@ -1,0 +1,143 @@
+// segc test, plan, outbox and simulate end to end on the shop example: a
+// failing test is reported with its place and fails the run; a campaign is
+// previewed, recorded once, handed out and confirmed; mistakes get a clear
+// error and the right exit code.
+#include <gtest/gtest.h>
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/integration/cli.h"
+
+namespace fs = std::filesystem;
+
+namespace seg {
+namespace {
+
+using testing::quote;
+using testing::segc;
+
+const std::string kShopDir = std::string(SEG_SOURCE_DIR) + "/examples/shop";
+const std::string kShop = kShopDir + "/shop.seg";
+
+class AutomationCli : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = (fs::temp_directory_path() / fmt::format("seg-automation-cli-{}-{}", getpid(), counter_++)).string();
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string store() const { return dir_ + "/store"; }
+
+  void generate() {
+    const auto run = segc(fmt::format("gen {} --store {} --friends 30000 --events 100000 --seed 3 --now 2026-11-30T12:00",
+                                      quote(kShop), quote(store())));
+    ASSERT_EQ(run.exit, 0) << run.out;
+  }
+
+  std::string dir_;
+  static inline int counter_ = 0;
+};
+
+TEST_F(AutomationCli, ProgramTestsPassAndAFailureSaysWhere) {
+  const auto ok = segc("test " + quote(kShop));
+  EXPECT_EQ(ok.exit, 0) << ok.out;
+  EXPECT_NE(ok.out.find("3 passed, 0 failed"), std::string::npos) << ok.out;
+
+  std::ifstream in(kShop);
+  std::stringstream text;
+  text << in.rdbuf();
+  std::string program = text.str();
+  const std::string right = "expect sent intro at 2026-11-02 10:00";
+  program.replace(program.find(right), right.size(), "expect sent intro at 2026-11-02 11:00");
+  fs::copy(kShopDir + "/flex", dir_ + "/flex", fs::copy_options::recursive);
+  std::ofstream(dir_ + "/shop.seg") << program;
+  const auto failed = segc("test " + quote(dir_ + "/shop.seg"));
+  EXPECT_EQ(failed.exit, 1);
+  EXPECT_NE(failed.out.find("shop.seg:144: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
+                            "2026-11-01T09:00:00+09:00, intro at 2026-11-02T10:00:00+09:00"),
+            std::string::npos)
+      << failed.out;
+  EXPECT_NE(failed.out.find("2 passed, 1 failed"), std::string::npos) << failed.out;
+}
+
+TEST_F(AutomationCli, CampaignIsPreviewedRecordedOnceHandedOutAndConfirmed) {
+  generate();
+  const std::string base = fmt::format("{} --store {}", quote(kShop), quote(store()));
+  const auto preview = segc("plan " + base + " --campaign points_expiry --json");
+  ASSERT_EQ(preview.exit, 0) << preview.out;
+  const auto plan = nlohmann::json::parse(preview.out);
+  EXPECT_FALSE(plan["recorded"].get<bool>());
+  EXPECT_GT(plan["recipients"].get<int>(), 100);
+  for (const auto& r : plan["requests"]) {
+    if (r["path"] == "/v2/bot/message/multicast") {
+      EXPECT_LE(r["body"]["to"].size(), 500u);
+      EXPECT_GE(r["body"]["to"].size(), 2u);
+    } else {
+      EXPECT_EQ(r["path"], "/v2/bot/message/push");  // one friend with this text
+    }
+    // Placeholders filled in per friend: name and points.
+    const std::string text = r["body"]["messages"][0]["text"].get<std::string>();
+    EXPECT_NE(text.find("ポイントがまもなく失効します"), std::string::npos) << text;
+    EXPECT_EQ(text.find("{{"), std::string::npos) << text;
+  }
+  // Nothing recorded by a preview.
+  EXPECT_NE(segc("outbox " + base + " --at 2026-12-20T12:00").out.find("0 requests due"), std::string::npos);
+
+  const auto recorded = segc("plan " + base + " --campaign points_expiry --record");
+  ASSERT_EQ(recorded.exit, 0) << recorded.out;
+  EXPECT_NE(recorded.out.find("recorded"), std::string::npos);
+  const auto again = segc("plan " + base + " --campaign points_expiry --record");
+  EXPECT_EQ(again.exit, 1);
+  EXPECT_NE(again.out.find("was already sent"), std::string::npos) << again.out;
+
+  const auto due = segc("outbox " + base + " --at 2026-12-20T12:00 --json");
+  ASSERT_EQ(due.exit, 0) << due.out;
+  std::istringstream lines(due.out);
+  std::string first;
+  std::getline(lines, first);
+  const auto request = nlohmann::json::parse(first);
+  const auto confirmed = segc("outbox " + base + " --at 2026-12-20T12:00 --confirm " + quote(request["key"].get<std::string>()));
+  EXPECT_EQ(confirmed.exit, 0) << confirmed.out;
+  const auto twice = segc("outbox " + base + " --at 2026-12-20T12:00 --confirm " + quote(request["key"].get<std::string>()));
+  EXPECT_EQ(twice.exit, 2);
+  EXPECT_NE(twice.out.find("no request"), std::string::npos) << twice.out;
+  const auto rest = segc("outbox " + base + " --at 2026-12-20T12:00 --json");
+  EXPECT_EQ(rest.out.find(request["key"].get<std::string>()), std::string::npos);
+}
+
+TEST_F(AutomationCli, MistakesAreClearErrors) {
+  generate();
+  const std::string base = fmt::format("{} --store {}", quote(kShop), quote(store()));
+  const auto unknown = segc("plan " + base + " --campaign winter");
+  EXPECT_EQ(unknown.exit, 2);
+  EXPECT_NE(unknown.out.find("no campaign `winter`"), std::string::npos) << unknown.out;
+  const auto badTime = segc("simulate " + quote(kShop) + " --from 2026-13-01 --to 2026-12-01");
+  EXPECT_EQ(badTime.exit, 2);
+  EXPECT_NE(badTime.out.find("--from"), std::string::npos) << badTime.out;
+  const auto backwards = segc("simulate " + quote(kShop) + " --from 2026-12-01 --to 2026-11-01");
+  EXPECT_EQ(backwards.exit, 2);
+}
+
+TEST_F(AutomationCli, SimulationRunsTheShopForAWeek) {
+  const auto run = segc("simulate " + quote(kShop) + " --from 2026-11-25 --to 2026-12-02 --friends 5000 --history-events 50000 --timeline " +
+                        quote(dir_ + "/timeline.jsonl"));
+  ASSERT_EQ(run.exit, 0) << run.out;
+  EXPECT_NE(run.out.find("campaign winter_sale      ran at 2026-12-01T10:00:00+09:00"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("POST /v2/bot/message/narrowcast"), std::string::npos) << run.out;
+  std::ifstream timeline(dir_ + "/timeline.jsonl");
+  std::string line;
+  std::size_t sent = 0;
+  while (std::getline(timeline, line)) sent += nlohmann::json::parse(line)["what"] == "sent" ? 1 : 0;
+  EXPECT_GT(sent, 100u);
+}
+
+}  // namespace
+}  // namespace seg
