@@ -19,6 +19,7 @@
 #include "runtime/automation/engine.h"
 #include "runtime/automation/program_tests.h"
 #include "runtime/jit/jit.h"
+#include "runtime/ingest/importer.h"
 #include "runtime/store/store.h"
 #include "runtime/synth/generator.h"
 
@@ -342,7 +343,67 @@ int runSimulate(const SimulateCommand& c) {
   return kExitOk;
 }
 
+// ---------------------------------------------------------------- webhook
+
+struct WebhookCommand {
+  std::string program, store, channelSecret, signature;
+  std::vector<std::string> bodies;
+};
+
+int runWebhook(const WebhookCommand& c) {
+  auto session = openSession(c.program, c.store, true);
+  if (!session) return kExitUsage;
+  AutomationEngine& engine = *session->engine;
+  const std::size_t queuedBefore = session->store->state().automation().outbox().size();
+  int exit = kExitOk;
+  for (const std::string& body : c.bodies) {
+    ImportOptions options;
+    options.channelSecret = c.channelSecret;
+    options.signature = c.signature;
+    options.onRecord = [&](std::vector<Mutation> changes, const std::string& replyToken) {
+      InboundEvent event;
+      event.replyToken = replyToken;
+      std::int64_t time = 0;
+      for (Mutation& m : changes) {
+        if (m.kind == Mutation::Kind::WebhookSeen) {
+          event.webhookEventId = m.name;
+        } else {
+          time = std::max(time, m.time);
+          event.changes.push_back(std::move(m));
+        }
+      }
+      engine.handle(event, time);
+    };
+    const ImportReport report = importFile(*session->store, ImportKind::Webhook, body, options);
+    if (!report.fatal.empty()) {
+      printToolError(fmt::format("{}: {}", body, report.fatal));
+      exit = kExitErrors;
+      continue;
+    }
+    for (const RecordError& e : report.errors) {
+      fmt::print(stderr, "{}: {}{}{}\n", body, e.field, e.field.empty() ? "" : ": ", e.message);
+    }
+    if (report.errorCount > 0) exit = kExitErrors;
+    fmt::print("{}: {} events acted on, {} already seen (redelivered), {} ignored, {} bad\n", body, report.applied,
+               report.duplicates, report.ignored, report.skipped);
+  }
+  const std::size_t queued = session->store->state().automation().outbox().size();
+  fmt::print("{} LINE requests waiting in the outbox ({} new)\n", queued, queued - std::min(queued, queuedBefore));
+  return exit;
+}
+
 }  // namespace
+
+Command addWebhookCommand(CLI::App& app) {
+  auto c = std::make_shared<WebhookCommand>();
+  CLI::App* webhook = app.add_subcommand("webhook", "Take LINE webhook bodies into a store and act on them (rules, scenarios, menus)");
+  webhook->add_option("program", c->program, "The .seg program")->required();
+  webhook->add_option("--store", c->store, "The friend store directory")->required();
+  webhook->add_option("bodies", c->bodies, "Webhook request bodies (JSON files)")->required();
+  webhook->add_option("--channel-secret", c->channelSecret, "Verify `x-line-signature` with this channel secret");
+  webhook->add_option("--signature", c->signature, "The request's `x-line-signature` header");
+  return {webhook, [c] { return runWebhook(*c); }};
+}
 
 Command addTestCommand(CLI::App& app) {
   auto c = std::make_shared<TestCommand>();

@@ -29,5 +29,6 @@ Command addTestCommand(CLI::App& app);
 Command addPlanCommand(CLI::App& app);
 Command addOutboxCommand(CLI::App& app);
 Command addSimulateCommand(CLI::App& app);
+Command addWebhookCommand(CLI::App& app);
 
 }  // namespace seg::driver

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
       addPlanCommand(app),
       addOutboxCommand(app),
       addSimulateCommand(app),
+      addWebhookCommand(app),
   };
 
   try {

@@ -29,6 +29,7 @@ struct Parsed {
   std::optional<RecordError> error;
   std::size_t duplicates = 0;
   std::size_t ignored = 0;
+  std::string replyToken;  // webhook events that can be replied to
 };
 
 class RecordSource {
@@ -531,6 +532,8 @@ class WebhookSource : public RecordSource {
       m = appendEvent("postback", *who, Value::ofString(std::string(data)));
     }
     m.time = millis / 1000;
+    std::string_view replyToken;
+    if (e["replyToken"].get_string().get(replyToken) == simdjson::SUCCESS) out.replyToken = std::string(replyToken);
     out.changes.push_back(std::move(m));
     out.changes.push_back(std::move(seen));
   }
@@ -706,6 +709,11 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
       note(report, *parsed.error);
     } else {
       if (parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
+      if (options.onRecord) {
+        if (!parsed.changes.empty()) options.onRecord(std::move(parsed.changes), parsed.replyToken);
+        parsed = Parsed();
+        continue;
+      }
       for (Mutation& m : parsed.changes) batch.push_back(std::move(m));
       if (++batchRecords >= options.recordsPerCommit) {
         store.commit(std::move(batch));

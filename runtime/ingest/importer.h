@@ -29,6 +29,10 @@ struct ImportOptions {
   // Webhook: when a channel secret is set, the signature must match.
   std::string channelSecret;
   std::string signature;
+  // When set, each good record's changes go here instead of being written
+  // (with the webhook event's reply token, "" for other records): the
+  // automation engine applies them and acts on them. Not with `strict`.
+  std::function<void(std::vector<Mutation> changes, const std::string& replyToken)> onRecord;
   // Called now and then with bytes read so far and the file's size.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };

@@ -113,6 +113,29 @@ TEST_F(AutomationCli, CampaignIsPreviewedRecordedOnceHandedOutAndConfirmed) {
   EXPECT_EQ(rest.out.find(request["key"].get<std::string>()), std::string::npos);
 }
 
+// Webhook events act once: rules reply, scenarios start, a redelivery does
+// nothing, and a wrong signature is refused before anything is read.
+TEST_F(AutomationCli, WebhookEventsRunTheRulesOnce) {
+  generate();
+  const std::string base = fmt::format("{} --store {}", quote(kShop), quote(store()));
+  const std::string body = quote(std::string(SEG_SOURCE_DIR) + "/tests/data/webhook_body.json");
+  const auto forged = segc("webhook " + base + " " + body + " --channel-secret s3cret --signature AAAA");
+  EXPECT_EQ(forged.exit, 1);
+  EXPECT_NE(forged.out.find("the signature does not match"), std::string::npos) << forged.out;
+  const auto first = segc("webhook " + base + " " + body);
+  ASSERT_EQ(first.exit, 0) << first.out;
+  EXPECT_NE(first.out.find("4 events acted on, 0 already seen"), std::string::npos) << first.out;
+  const auto again = segc("webhook " + base + " " + body);
+  EXPECT_NE(again.out.find("0 events acted on, 6 already seen"), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("(0 new)"), std::string::npos) << again.out;
+  const auto due = segc("outbox " + base + " --at 2026-12-02T00:00 --json");
+  // The text message mentioning skincare is answered with the reply token LINE gave.
+  EXPECT_NE(due.out.find(R"("replyToken":"757913772c4646b784d4b7ce46d12671")"), std::string::npos) << due.out;
+  EXPECT_NE(due.out.find("スキンケア特集はこちら"), std::string::npos);
+  // The follow starts the welcome series: its day-0 push.
+  EXPECT_NE(due.out.find(R"("to":"U4af4980629a1b2c3d4e5f60718293a4b")"), std::string::npos);
+}
+
 TEST_F(AutomationCli, MistakesAreClearErrors) {
   generate();
   const std::string base = fmt::format("{} --store {}", quote(kShop), quote(store()));
