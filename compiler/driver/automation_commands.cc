@@ -392,7 +392,38 @@ int runWebhook(const WebhookCommand& c) {
   return exit;
 }
 
+// -------------------------------------------------------------------- run
+
+struct RunCommand {
+  std::string program, store, until;
+};
+
+int runRun(const RunCommand& c) {
+  auto session = openSession(c.program, c.store, true);
+  if (!session) return kExitUsage;
+  const auto until = instantOption("--until", c.until, session->program.timezone);
+  if (!until) return kExitUsage;
+  const std::size_t before = session->store->state().automation().outbox().size();
+  session->engine->advanceTo(*until);
+  const EngineCounters& k = session->engine->counters();
+  const std::size_t queued = session->store->state().automation().outbox().size();
+  fmt::print("ran to {}: {} steps run, {} skipped by `when`, {} friends left scenarios, {} menu changes\n",
+             TimeZone::find(session->program.timezone)->formatInstant(*until), k.stepsRun, k.stepsSkipped, k.exits,
+             k.menuChanges);
+  fmt::print("{} LINE requests waiting in the outbox ({} new)\n", queued, queued - std::min(queued, before));
+  return kExitOk;
+}
+
 }  // namespace
+
+Command addRunCommand(CLI::App& app) {
+  auto c = std::make_shared<RunCommand>();
+  CLI::App* run = app.add_subcommand("run", "Run what is due: scenario steps, campaigns, rich-menu changes (call it every minute)");
+  run->add_option("program", c->program, "The .seg program")->required();
+  run->add_option("--store", c->store, "The friend store directory")->required();
+  run->add_option("--until", c->until, "Run what is due up to this time (default: now)");
+  return {run, [c] { return runRun(*c); }};
+}
 
 Command addWebhookCommand(CLI::App& app) {
   auto c = std::make_shared<WebhookCommand>();

@@ -30,5 +30,6 @@ Command addPlanCommand(CLI::App& app);
 Command addOutboxCommand(CLI::App& app);
 Command addSimulateCommand(CLI::App& app);
 Command addWebhookCommand(CLI::App& app);
+Command addRunCommand(CLI::App& app);
 
 }  // namespace seg::driver

@@ -26,6 +26,7 @@ int main(int argc, char** argv) {
       addOutboxCommand(app),
       addSimulateCommand(app),
       addWebhookCommand(app),
+      addRunCommand(app),
   };
 
   try {

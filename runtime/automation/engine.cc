@@ -649,7 +649,21 @@ void AutomationEngine::advanceTo(std::int64_t now) {
     switch (what) {
       case What::Timer: {
         const Timer t = *timers.begin();
+        const Enrolment* before = state().automation().enrolment(t.friendId, t.scenario);
+        const std::uint32_t step = before != nullptr ? before->nextStep : ~0u;
         runStep(t.friendId, t.scenario, t.due);
+        const Enrolment* after = state().automation().enrolment(t.friendId, t.scenario);
+        const bool moved = after == nullptr ? !state().automation().timers().contains(t)
+                                            : after->nextStep != step || after->dueAt != t.due;
+        if (!moved) {
+          // A timer the step did not move (its scenario state is gone):
+          // the enrolment ends rather than the clock stopping here.
+          Mutation leave = Mutation::of(Mutation::Kind::ScenarioLeave, state().friends().user(t.friendId));
+          leave.name = state().automation().scenarioName(t.scenario);
+          leave.time = t.due;
+          stage(std::move(leave));
+          commit();
+        }
         break;
       }
       case What::Day:

@@ -142,7 +142,12 @@ void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
       timers_.insert({m.value.i, friendId, scenario});
       break;
     }
-    case Kind::ScenarioLeave: leave(friendId, internScenario(m.name)); break;
+    case Kind::ScenarioLeave: {
+      const std::uint32_t scenario = internScenario(m.name);
+      leave(friendId, scenario);
+      timers_.erase({m.time, friendId, scenario});  // a timer left without its enrolment, if any
+      break;
+    }
     case Kind::CapCharge: {
       auto& times = charges_[friendId];
       times.insert(std::upper_bound(times.begin(), times.end(), m.time), m.time);

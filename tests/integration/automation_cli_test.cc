@@ -134,6 +134,13 @@ TEST_F(AutomationCli, WebhookEventsRunTheRulesOnce) {
   EXPECT_NE(due.out.find("スキンケア特集はこちら"), std::string::npos);
   // The follow starts the welcome series: its day-0 push.
   EXPECT_NE(due.out.find(R"("to":"U4af4980629a1b2c3d4e5f60718293a4b")"), std::string::npos);
+  // Later steps of the series run when `segc run` reaches their time.
+  EXPECT_EQ(due.out.find("人気のスキンケアをご紹介します"), std::string::npos);
+  const auto run = segc("run " + base + " --until 2026-12-20T00:00");
+  EXPECT_EQ(run.exit, 0) << run.out;
+  EXPECT_NE(run.out.find("steps run"), std::string::npos) << run.out;
+  const auto later = segc("outbox " + base + " --at 2026-12-20T00:00 --json");
+  EXPECT_NE(later.out.find("人気のスキンケアをご紹介します"), std::string::npos) << later.out;
 }
 
 TEST_F(AutomationCli, MistakesAreClearErrors) {
