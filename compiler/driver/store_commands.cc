@@ -289,7 +289,9 @@ int runStats(const std::string& dir, bool json) {
         {"tags", s.tags().size()}, {"audiences", s.audiences().size()},
         {"friend_bytes", f.friendBytes}, {"event_bytes", f.eventBytes}, {"index_bytes", f.indexBytes},
         {"bytes_per_friend", perFriend}, {"bytes_per_event", perEvent},
-        {"open_seconds", store->recovery().seconds}, {"log_bytes", store->walBytes()}};
+        {"open_seconds", store->recovery().seconds}, {"log_bytes", store->walBytes()},
+        {"scenario_enrolments", s.automation().enrolmentCount()}, {"outbox", s.automation().outbox().size()},
+        {"automation_bytes", s.automation().memoryBytes()}};
     fmt::print("{}\n", out.dump(2));
     return kExitOk;
   }
@@ -306,6 +308,11 @@ int runStats(const std::string& dir, bool json) {
   }
   fmt::print("memory      friends {} ({}/friend), events {} ({}/event), indexes {}\n", bytesText(f.friendBytes),
              bytesText(perFriend), bytesText(f.eventBytes), bytesText(perEvent), bytesText(f.indexBytes));
+  const AutomationState& a = s.automation();
+  if (a.enrolmentCount() > 0 || !a.outbox().empty()) {
+    fmt::print("automation  {} scenario enrolments, {} LINE requests waiting, {}\n", a.enrolmentCount(), a.outbox().size(),
+               bytesText(static_cast<double>(a.memoryBytes())));
+  }
   fmt::print("opened in   {:.3f}s (snapshot + {} logged transactions; log {})\n", store->recovery().seconds,
              store->recovery().replayedTransactions, bytesText(static_cast<double>(store->walBytes())));
   return kExitOk;
