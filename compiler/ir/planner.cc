@@ -578,7 +578,7 @@ class Planner {
       lookup.values = values;
       return indexNode(lookup, id);
     }
-    // Numbers: one bit-sliced lookup a value.
+    // Numbers: one range-index lookup a value.
     PlanNode any;
     any.kind = PlanNode::Kind::Or;
     any.expr = id;
@@ -771,9 +771,9 @@ std::string lookupText(const Plan& plan, const IndexLookup& l) {
       }
       return fmt::format("value bitmaps {} in [{}]", attribute(), values);
     }
-    case IndexLookup::Kind::Compare: return fmt::format("bit-sliced index {} {} {}", attribute(), opName(l.op), number(l.k1));
+    case IndexLookup::Kind::Compare: return fmt::format("range index {} {} {}", attribute(), opName(l.op), number(l.k1));
     case IndexLookup::Kind::Range:
-      return fmt::format("bit-sliced index {} in {}..{}", attribute(), number(l.k1), number(l.k2));
+      return fmt::format("range index {} in {}..{}", attribute(), number(l.k1), number(l.k2));
     case IndexLookup::Kind::Present: return "present " + attribute();
     case IndexLookup::Kind::Tag: return "tag bitmap \"" + l.name + "\"";
     case IndexLookup::Kind::Audience: return "audience bitmap \"" + l.name + "\"";

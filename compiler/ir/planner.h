@@ -22,7 +22,7 @@ namespace seg::ir {
 struct IndexLookup {
   enum class Kind : std::uint8_t {
     Values,       // attribute (enum, bool, indexed string) has one of `values`
-    Compare,      // numeric attribute OP k1 (bit-sliced index); op in `op`
+    Compare,      // numeric attribute OP k1 (range index); op in `op`
     Range,        // numeric attribute in [k1, k2]
     Present,      // attribute has a value
     Tag,          // `name`

@@ -70,8 +70,8 @@ Bitmap Executor::lookup(const IndexLookup& l, const Bitmap* within) const {
       return out;
     }
     case IndexLookup::Kind::Compare:
-      return bound_.attribute(l.attribute).bsi().compare(compareOf(l.op), l.k1, within);
-    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).bsi().between(l.k1, l.k2, within);
+      return bound_.attribute(l.attribute).compare(compareOf(l.op), l.k1, within);
+    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).between(l.k1, l.k2, within);
     case IndexLookup::Kind::Present: return bound_.attribute(l.attribute).present();
     case IndexLookup::Kind::Tag: return bound_.tag(l.name);
     case IndexLookup::Kind::Audience: return bound_.audience(l.name);
@@ -189,32 +189,9 @@ std::optional<std::uint64_t> StoreStatistics::lookupCount(const IndexLookup& l, 
     case IndexLookup::Kind::Status: return bound_.status(l.name, static_cast<std::uint32_t>(l.k1)).cardinality();
     case IndexLookup::Kind::Compare:
     case IndexLookup::Kind::Range: {
-      // Sample the column rather than run the bit-sliced index twice.
-      const AttributeColumn& column = bound_.attribute(l.attribute);
-      const std::uint32_t friends = bound_.state().friendCount();
-      if (friends == 0) return 0;
-      const std::uint32_t step = std::max<std::uint32_t>(1, friends / 2048);
-      std::uint64_t seen = 0, hits = 0;
-      for (std::uint32_t id = 0; id < friends; id += step) {
-        ++seen;
-        if (!column.has(id)) continue;
-        const std::int64_t v = column.intAt(id);
-        bool match;
-        if (l.kind == IndexLookup::Kind::Range) {
-          match = v >= l.k1 && v <= l.k2;
-        } else {
-          switch (l.op) {
-            case ir::Op::Lt: match = v < l.k1; break;
-            case ir::Op::Le: match = v <= l.k1; break;
-            case ir::Op::Gt: match = v > l.k1; break;
-            case ir::Op::Ge: match = v >= l.k1; break;
-            case ir::Op::Ne: match = v != l.k1; break;
-            default: match = v == l.k1; break;
-          }
-        }
-        hits += match;
-      }
-      return hits * friends / seen;
+      const ValueBins& index = bound_.attribute(l.attribute).rangeIndex();
+      return l.kind == IndexLookup::Kind::Range ? index.estimateBetween(l.k1, l.k2)
+                                                : index.estimateCompare(compareOf(l.op), l.k1);
     }
     case IndexLookup::Kind::EventWindow:
     case IndexLookup::Kind::EventDays: {

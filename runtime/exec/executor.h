@@ -1,5 +1,5 @@
 // Executes a plan (compiler/ir/planner.h) against a store: index lookups
-// as bitmap algebra over CRoaring bitmaps and bit-sliced indexes, residual
+// as bitmap algebra over CRoaring bitmaps and range indexes, residual
 // predicates only over the candidates that survive, through a
 // ResidualEvaluator (the interpreter, or JIT-compiled code).
 #pragma once
@@ -42,7 +42,7 @@ class Executor {
   Bitmap run(bool profile = false);
   // Per plan node: inputs, passed, time (with profile).
   const std::vector<ir::PlanNodeRun>& runs() const { return runs_; }
-  // The bitmap an index lookup stands for (no edge checks); bit-sliced
+  // The bitmap an index lookup stands for (no edge checks); range
   // lookups may leave out ids not `within`.
   Bitmap lookup(const ir::IndexLookup& lookup, const Bitmap* within = nullptr) const;
 

@@ -1,5 +1,7 @@
 #include "runtime/index/bitmap.h"
 
+#include <algorithm>
+
 #include <roaring/roaring.hh>
 
 namespace seg {
@@ -77,6 +79,24 @@ void Bitmap::flip(std::uint32_t begin, std::uint32_t end) {
 
 Bitmap Bitmap::unionOf(std::span<const Bitmap* const> bitmaps) {
   if (bitmaps.empty()) return Bitmap();
+  // CRoaring's many-way union turns every container into a 8 KB bitset
+  // first: right for a dense result, wasteful for a sparse one, which
+  // merging sorted arrays one input at a time builds faster.
+  std::uint64_t total = 0;
+  std::uint32_t low = UINT32_MAX, high = 0;
+  for (const Bitmap* b : bitmaps) {
+    if (b->empty()) continue;
+    total += b->cardinality();
+    low = std::min(low, b->minimum());
+    high = std::max(high, b->maximum());
+  }
+  if (total == 0) return Bitmap();
+  constexpr std::uint64_t kArrayLimit = 4096;  // a container's ids kept as an array up to this
+  if (total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
+    Bitmap out;
+    for (const Bitmap* b : bitmaps) out |= *b;
+    return out;
+  }
   std::vector<const Roaring*> inputs;
   inputs.reserve(bitmaps.size());
   for (const Bitmap* b : bitmaps) inputs.push_back(b->r_.get());

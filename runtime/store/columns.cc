@@ -91,8 +91,8 @@ void AttributeColumn::set(std::uint32_t id, const Value& value) {
       break;
     default: {
       const std::int64_t previous = ints_[id];
-      bsi_.set(id, value.i, had ? &previous : nullptr);
       ints_[id] = value.i;
+      bins_.set(id, value.i, had ? &previous : nullptr, ints_);
       break;
     }
   }
@@ -108,14 +108,14 @@ void AttributeColumn::clear(std::uint32_t id) {
       break;
     case ir::ValueType::Bool:
     case ir::ValueType::Enum: indexValue(id, static_cast<std::size_t>(ints_[id]), false); break;
-    default: bsi_.clear(id, ints_[id]); break;
+    default: bins_.clear(id, ints_[id]); break;
   }
   if (!usesCodes()) ints_[id] = kMissing;
   present_.remove(id);
 }
 
 const Bitmap* AttributeColumn::valueBitmap(std::size_t valueOrCode) const {
-  if (usesBsi() || (usesCodes() && !stringsIndexed_)) return nullptr;
+  if (usesRangeIndex() || (usesCodes() && !stringsIndexed_)) return nullptr;
   static const Bitmap kEmpty;
   return valueOrCode < valueBitmaps_.size() ? &valueBitmaps_[valueOrCode] : &kEmpty;
 }
@@ -125,14 +125,14 @@ std::size_t AttributeColumn::memoryBytes() const {
 }
 
 std::size_t AttributeColumn::indexBytes() const {
-  std::size_t total = present_.sizeInBytes() + bsi_.sizeInBytes();
+  std::size_t total = present_.sizeInBytes() + bins_.sizeInBytes();
   for (const Bitmap& b : valueBitmaps_) total += b.sizeInBytes();
   return total;
 }
 
 void AttributeColumn::optimize() {
   present_.optimize();
-  bsi_.optimize();
+  bins_.optimize();
   for (Bitmap& b : valueBitmaps_) b.optimize();
 }
 
@@ -145,17 +145,14 @@ void AttributeColumn::write(BinaryWriter& out, std::uint32_t friends) const {
   } else {
     out.raw(ints_.data(), friends * sizeof(std::int64_t));
   }
-  if (usesBsi()) {
-    writeBitmap(out, bsi_.negative());
-    out.varint(bsi_.slices().size());
-    for (const Bitmap& slice : bsi_.slices()) writeBitmap(out, slice);
-  } else if (!usesCodes() || stringsIndexed_) {
+  // The range index of numeric columns is rebuilt from the values on load.
+  if (!usesRangeIndex() && (!usesCodes() || stringsIndexed_)) {
     out.varint(valueBitmaps_.size());
     for (const Bitmap& b : valueBitmaps_) writeBitmap(out, b);
   }
 }
 
-void AttributeColumn::read(BinaryReader& in, std::uint32_t friends) {
+void AttributeColumn::read(BinaryReader& in, std::uint32_t friends, bool withBitSlices) {
   present_ = readBitmap(in);
   const std::size_t width = usesCodes() ? sizeof(std::uint32_t) : sizeof(std::int64_t);
   if (friends > in.remaining() / width) throw CorruptData("truncated column");
@@ -172,19 +169,20 @@ void AttributeColumn::read(BinaryReader& in, std::uint32_t friends) {
     ints_.resize(friends);
     in.raw(ints_.data(), ints_.size() * sizeof(std::int64_t));
   }
-  if (usesBsi()) {
-    Bitmap negative = readBitmap(in);
-    const std::size_t n = in.count(1);
-    if (n > 64) throw CorruptData("too many bit slices");
-    std::vector<Bitmap> slices;
-    for (std::size_t i = 0; i < n; ++i) slices.push_back(readBitmap(in));
-    bsi_.restore(present_, std::move(negative), std::move(slices));
+  if (usesRangeIndex()) {
+    if (withBitSlices) {
+      readBitmap(in);
+      const std::size_t n = in.count(1);
+      if (n > 64) throw CorruptData("too many bit slices");
+      for (std::size_t i = 0; i < n; ++i) readBitmap(in);
+    }
   } else if (!usesCodes() || stringsIndexed_) {
     const std::size_t n = in.count(1);
     valueBitmaps_.clear();
     for (std::size_t i = 0; i < n; ++i) valueBitmaps_.push_back(readBitmap(in));
   }
   if (!present_.empty() && present_.maximum() >= friends) throw CorruptData("column has values past the last friend");
+  if (usesRangeIndex()) bins_.rebuild(ints_);
 }
 
 // --------------------------------------------------------------- FieldColumn

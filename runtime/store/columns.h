@@ -10,7 +10,7 @@
 
 #include "compiler/ir/schema.h"
 #include "runtime/index/bitmap.h"
-#include "runtime/index/bsi.h"
+#include "runtime/index/value_bins.h"
 #include "runtime/store/binary_io.h"
 #include "runtime/store/value.h"
 
@@ -58,7 +58,15 @@ class AttributeColumn {
   void clear(std::uint32_t id);
 
   const Bitmap& present() const { return present_; }
-  const BitSlicedIndex& bsi() const { return bsi_; }
+  // Friends (among `within`, when given) whose number compares with
+  // `constant`, or lies in [low, high]: answered by the range index.
+  Bitmap compare(Compare op, std::int64_t constant, const Bitmap* within = nullptr) const {
+    return bins_.compare(op, constant, ints_, within);
+  }
+  Bitmap between(std::int64_t low, std::int64_t high, const Bitmap* within = nullptr) const {
+    return bins_.between(low, high, ints_, within);
+  }
+  const ValueBins& rangeIndex() const { return bins_; }
   // Enum ranks, bool false/true, indexed string codes; null when none.
   const Bitmap* valueBitmap(std::size_t valueOrCode) const;
   bool stringsIndexed() const { return stringsIndexed_; }
@@ -71,10 +79,12 @@ class AttributeColumn {
   void optimize();
   // The first `friends` entries: columns may be sized ahead of the count.
   void write(BinaryWriter& out, std::uint32_t friends) const;
-  void read(BinaryReader& in, std::uint32_t friends);
+  // Snapshots before version 3 also hold bit slices of numeric columns,
+  // skipped.
+  void read(BinaryReader& in, std::uint32_t friends, bool withBitSlices);
 
  private:
-  bool usesBsi() const { return ir::isIntegral(spec_.type) && spec_.type != ir::ValueType::Enum; }
+  bool usesRangeIndex() const { return ir::isIntegral(spec_.type) && spec_.type != ir::ValueType::Enum; }
   bool usesCodes() const { return spec_.type == ir::ValueType::String; }
   void indexValue(std::uint32_t id, std::size_t valueOrCode, bool on);
 
@@ -83,7 +93,7 @@ class AttributeColumn {
   std::vector<std::uint32_t> codes_; // strings
   StringDict dict_;
   Bitmap present_;
-  BitSlicedIndex bsi_;
+  ValueBins bins_;  // numbers, dates and times
   std::vector<Bitmap> valueBitmaps_;
   bool stringsIndexed_ = true;
 };

@@ -17,7 +17,9 @@ namespace fs = std::filesystem;
 
 constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // 2: automation state after the webhook ids. Version 1 is still read.
-constexpr std::uint32_t kSnapshotVersion = 2;
+// 2 added automation state; 3 dropped the bit slices of numeric columns
+// (their range index is rebuilt from the values on load).
+constexpr std::uint32_t kSnapshotVersion = 3;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long; LINE redelivers within hours.
@@ -199,10 +201,14 @@ void Store::load(const ir::Schema* programSchema) {
       if (trailer.fixed32() != crc(bytes.substr(0, bytes.size() - 4))) throw CorruptData("checksum mismatch");
       BinaryReader in(bytes.substr(8, bytes.size() - 12));
       const std::uint32_t version = in.fixed32();
-      if (version < 1 || version > kSnapshotVersion) throw CorruptData("unsupported snapshot version");
+      if (version > kSnapshotVersion) {
+        throw StoreError(fmt::format("the snapshot of `{}` has format {}, newer than this seg reads ({}); use a newer seg",
+                                     dir_, version, kSnapshotVersion));
+      }
+      if (version < 1) throw CorruptData("unsupported snapshot version");
       snapshotTransaction_ = in.fixed64();
       const ir::Schema stored = schemaFromJson(std::string(in.bytes()));
-      state_ = std::make_unique<StoreState>(StoreState::read(in, stored, version >= 2));
+      state_ = std::make_unique<StoreState>(StoreState::read(in, stored, version));
       if (!in.done()) throw CorruptData("trailing bytes");
     } catch (const CorruptData& e) {
       throw StoreError(fmt::format("the snapshot of `{}` is damaged ({}); restore it from a backup", dir_, e.what()));

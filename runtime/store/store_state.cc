@@ -271,7 +271,7 @@ void StoreState::write(BinaryWriter& out) const {
   automation_.write(out);
 }
 
-StoreState StoreState::read(BinaryReader& in, ir::Schema schema, bool withAutomation) {
+StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t version) {
   StoreState state(std::move(schema));
   const std::size_t n = in.count(sizeof(UserId));
   if (n > kNoRow) throw CorruptData("too many friends");
@@ -280,7 +280,7 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, bool withAutoma
   state.friends_.assign(std::move(users));
   const auto friends = static_cast<std::uint32_t>(n);
   if (in.varint() != state.attributes_.size()) throw CorruptData("attribute count does not match the schema");
-  for (AttributeColumn& c : state.attributes_) c.read(in, friends);
+  for (AttributeColumn& c : state.attributes_) c.read(in, friends, version < 3);
   if (in.varint() != state.events_.size()) throw CorruptData("event count does not match the schema");
   for (EventLog& e : state.events_) e.read(in, friends);
   state.capacity_ = friends;
@@ -302,7 +302,7 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, bool withAutoma
     state.messageStatus_.emplace(std::move(name), std::move(status));
   });
   readNamedBitmaps([&](std::string id) { state.webhookSeen_.emplace(std::move(id), in.svarint()); });
-  if (withAutomation) state.automation_.read(in);
+  if (version >= 2) state.automation_.read(in);
   return state;
 }
 

@@ -93,7 +93,7 @@ class StoreState {
 
   void write(BinaryWriter& out) const;
   // `withAutomation`: snapshots from version 2 on carry automation state.
-  static StoreState read(BinaryReader& in, ir::Schema schema, bool withAutomation);
+  static StoreState read(BinaryReader& in, ir::Schema schema, std::uint32_t version);
 
  private:
   std::uint32_t intern(const UserId& user);

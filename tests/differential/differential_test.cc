@@ -135,7 +135,7 @@ TEST(Differential, AllEvaluatorsAgreeOnRandomWorlds) {
   EXPECT_GE(selective * 2, cases) << "most generated segments select nobody or everybody";
 }
 
-// The planner answers `age(d) OP n` from the date's bit-sliced index, by
+// The planner answers `age(d) OP n` from the date's range index, by
 // date bounds it computes from `today`; the JIT computes calendar fields
 // inline. Every birthday of 19 years, every operator and age, on days where
 // calendars bite: the interpreter, the bitmap plan and the JIT must agree.

@@ -4,7 +4,7 @@
 #include <random>
 
 #include "runtime/index/bitmap.h"
-#include "runtime/index/bsi.h"
+#include "runtime/index/value_bins.h"
 
 namespace seg {
 namespace {
@@ -30,44 +30,117 @@ TEST(Bitmap, BasicsAndPortableRoundTrip) {
   EXPECT_FALSE(Bitmap::deserialize(std::string("\x3b\x30\x00\x00\xff\xff", 6), consumed));
 }
 
-// Every comparison of the bit-sliced index agrees with a scan of the values.
-TEST(BitSlicedIndex, AgreesWithAScan) {
+std::vector<std::uint32_t> scan(const std::vector<std::int64_t>& column, Compare op, std::int64_t constant,
+                                const Bitmap* within) {
+  std::vector<std::uint32_t> out;
+  for (std::uint32_t id = 0; id < column.size(); ++id) {
+    const std::int64_t v = column[id];
+    if (v == ValueBins::kMissing || (within && !within->contains(id))) continue;
+    const bool match = op == Compare::Lt ? v < constant : op == Compare::Le ? v <= constant
+                     : op == Compare::Eq ? v == constant : op == Compare::Ne ? v != constant
+                     : op == Compare::Ge ? v >= constant : v > constant;
+    if (match) out.push_back(id);
+  }
+  return out;
+}
+
+// A column and its range index, written the way the store writes them.
+struct BinnedColumn {
+  std::vector<std::int64_t> values;
+  ValueBins bins;
+
+  explicit BinnedColumn(std::size_t friends) : values(friends, ValueBins::kMissing) {}
+  void set(std::uint32_t id, std::int64_t value) {
+    const std::int64_t previous = values[id];
+    values[id] = value;
+    bins.set(id, value, previous == ValueBins::kMissing ? nullptr : &previous, values);
+  }
+  void clear(std::uint32_t id) {
+    if (values[id] == ValueBins::kMissing) return;
+    bins.clear(id, values[id]);
+    values[id] = ValueBins::kMissing;
+  }
+  // Every operator on every constant, over everyone and over a sample,
+  // agrees with a scan of the values.
+  void expectAgreesWithAScan(std::span<const std::int64_t> constants) const {
+    const Bitmap everyThird = [&] {
+      std::vector<std::uint32_t> ids;
+      for (std::uint32_t id = 0; id < values.size(); id += 3) ids.push_back(id);
+      return Bitmap::fromSorted(ids);
+    }();
+    const Bitmap few = Bitmap::fromSorted(std::vector<std::uint32_t>{0, 1, 2, 700, 701});
+    for (std::int64_t constant : constants) {
+      for (Compare op : {Compare::Lt, Compare::Le, Compare::Eq, Compare::Ne, Compare::Ge, Compare::Gt}) {
+        for (const Bitmap* within : {static_cast<const Bitmap*>(nullptr), &everyThird, &few}) {
+          ASSERT_EQ(bins.compare(op, constant, values, within).toVector(), scan(values, op, constant, within))
+              << "constant " << constant << " op " << int(op) << " within " << (within ? within->cardinality() : 0)
+              << " bins " << bins.binCount();
+        }
+      }
+    }
+  }
+};
+
+const std::int64_t kEdgeValues[] = {0, 1, -1, 7, -7, 500, -500, 1000, -1000, INT64_MAX, INT64_MIN + 1, 20788, 1764000000};
+
+// Random writes and clears over few friends: one bin, edges checked.
+TEST(ValueBins, AgreesWithAScanOnFewFriends) {
   std::mt19937_64 random(11);
-  BitSlicedIndex bsi;
-  std::map<std::uint32_t, std::int64_t> values;
-  const std::int64_t samples[] = {0, 1, -1, 7, -7, 1000, -1000, INT64_MAX, INT64_MIN + 1, 20788, 1764000000};
+  BinnedColumn column(1000);
   for (int round = 0; round < 3000; ++round) {
-    const auto id = static_cast<std::uint32_t>(random() % 500);
-    const std::int64_t value = random() % 3 == 0 ? samples[random() % std::size(samples)]
-                                                  : static_cast<std::int64_t>(random() % 2001) - 1000;
-    const auto old = values.find(id);
-    if (random() % 10 == 0 && old != values.end()) {
-      bsi.clear(id, old->second);
-      values.erase(old);
+    const auto id = static_cast<std::uint32_t>(random() % 1000);
+    if (random() % 10 == 0) {
+      column.clear(id);
       continue;
     }
-    bsi.set(id, value, old == values.end() ? nullptr : &old->second);
-    values[id] = value;
+    column.set(id, random() % 3 == 0 ? kEdgeValues[random() % std::size(kEdgeValues)]
+                                     : static_cast<std::int64_t>(random() % 2001) - 1000);
   }
-  const Compare ops[] = {Compare::Lt, Compare::Le, Compare::Eq, Compare::Ne, Compare::Ge, Compare::Gt};
-  for (std::int64_t constant : {std::int64_t{0}, std::int64_t{1}, std::int64_t{-1}, std::int64_t{500},
-                                std::int64_t{-500}, INT64_MAX, INT64_MIN + 1, std::int64_t{1000}}) {
-    for (Compare op : ops) {
-      std::vector<std::uint32_t> expected;
-      for (const auto& [id, v] : values) {
-        const bool match = op == Compare::Lt ? v < constant : op == Compare::Le ? v <= constant
-                         : op == Compare::Eq ? v == constant : op == Compare::Ne ? v != constant
-                         : op == Compare::Ge ? v >= constant : v > constant;
-        if (match) expected.push_back(id);
-      }
-      ASSERT_EQ(bsi.compare(op, constant).toVector(), expected) << "constant " << constant << " op " << int(op);
+  column.expectAgreesWithAScan(kEdgeValues);
+  EXPECT_EQ(column.bins.between(-10, 300, column.values).toVector(), [&] {
+    std::vector<std::uint32_t> out;
+    for (std::uint32_t id = 0; id < column.values.size(); ++id) {
+      const std::int64_t v = column.values[id];
+      if (v != ValueBins::kMissing && v >= -10 && v <= 300) out.push_back(id);
     }
+    return out;
+  }());
+}
+
+// Enough friends that bins fill and split, with a value most friends hold
+// (points 0) and values that only grow (times of a last order): splits,
+// single-value bins, re-binning after many splits, and a rebuild from the
+// values (a snapshot load) all answer like a scan.
+TEST(ValueBins, SplitsAndRebuildsAgreeWithAScan) {
+  std::mt19937_64 random(5);
+  constexpr std::uint32_t kFriends = 200000;
+  BinnedColumn points(kFriends), times(kFriends);
+  std::int64_t clock = 1700000000;
+  for (std::uint32_t id = 0; id < kFriends; ++id) {
+    points.set(id, random() % 2 ? 0 : static_cast<std::int64_t>(random() % 50000));
+    times.set(id, clock += static_cast<std::int64_t>(random() % 100));
   }
-  std::vector<std::uint32_t> expected;
-  for (const auto& [id, v] : values) {
-    if (v >= -10 && v <= 300) expected.push_back(id);
+  for (int round = 0; round < 100000; ++round) {
+    const auto id = static_cast<std::uint32_t>(random() % kFriends);
+    if (random() % 20 == 0) {
+      points.clear(id);
+      times.clear(id);
+      continue;
+    }
+    points.set(id, static_cast<std::int64_t>(random() % 60000) - 1000);
+    times.set(id, clock += static_cast<std::int64_t>(random() % 100));
   }
-  EXPECT_EQ(bsi.between(-10, 300).toVector(), expected);
+  EXPECT_GT(points.bins.binCount(), 10u);
+  EXPECT_GT(times.bins.binCount(), 10u);
+  const std::int64_t pointConstants[] = {-1001, -1000, -1, 0, 1, 999, 25000, 49999, 58999, 59000, INT64_MAX};
+  points.expectAgreesWithAScan(pointConstants);
+  const std::int64_t timeConstants[] = {1700000000, times.values[7] == ValueBins::kMissing ? 0 : times.values[7],
+                                        clock - 1000000, clock, clock + 1};
+  times.expectAgreesWithAScan(timeConstants);
+
+  points.bins.rebuild(points.values);
+  points.expectAgreesWithAScan(pointConstants);
+  EXPECT_LE(points.bins.binCount(), 2 * kFriends / ValueBins::kFriendsPerBin);
 }
 
 }  // namespace

@@ -84,7 +84,7 @@ TEST_F(StoreTest, CommittedChangesSurviveReopening) {
   ASSERT_EQ(s.friendCount(), 2u);
   const std::uint32_t one = *s.friends().find(user(1));
   EXPECT_EQ(s.attribute("points")->get(one), Value::ofInt(120));
-  EXPECT_EQ(s.attribute("points")->bsi().compare(Compare::Lt, 0).toVector(),
+  EXPECT_EQ(s.attribute("points")->compare(Compare::Lt, 0).toVector(),
             std::vector<std::uint32_t>{*s.friends().find(user(2))});
   EXPECT_EQ(s.attribute("member_rank")->valueBitmap(2)->toVector(), std::vector<std::uint32_t>{one});
   const EventLog& log = *s.events("purchase");

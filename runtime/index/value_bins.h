@@ -1,0 +1,74 @@
+// A range index over a 64-bit integer column: friends are put in bins of
+// neighbouring values (about equal counts, chosen from the data), one
+// bitmap per bin. A range is the union of the bins wholly inside it plus
+// the friends of at most two edge bins whose values are checked against
+// the column; a value held by many friends (points 0) gets a bin of its
+// own, which is never an edge. The cost follows the size of the answer,
+// not the number of bits in the values (docs/store.md compares this with
+// bit slicing, which seg used before).
+//
+// The index does not own the values: every call that needs them is given
+// the column, indexed by friend id, with `kMissing` where there is none.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "runtime/index/bitmap.h"
+
+namespace seg {
+
+enum class Compare : std::uint8_t { Lt, Le, Eq, Ne, Ge, Gt };
+
+class ValueBins {
+ public:
+  static constexpr std::int64_t kMissing = INT64_MIN;
+  // Friends a bin is aimed to hold: a range checks the values of at most
+  // two bins; a bin that grows to twice this is split.
+  static constexpr std::uint64_t kFriendsPerBin = 4096;
+
+  ValueBins();
+
+  // Re-bins every value of `values` (after a snapshot load).
+  void rebuild(std::span<const std::int64_t> values);
+  // Records that `id` now holds `value` (`previous`, if it had one).
+  // `values` is the column after the write: an overfull bin is split.
+  void set(std::uint32_t id, std::int64_t value, const std::int64_t* previous, std::span<const std::int64_t> values);
+  void clear(std::uint32_t id, std::int64_t previous);
+
+  // Ids (among `within`, when given) with a value in [low, high].
+  Bitmap between(std::int64_t low, std::int64_t high, std::span<const std::int64_t> values,
+                 const Bitmap* within = nullptr) const;
+  // Ids (among `within`, when given) with a value and `value OP constant`.
+  Bitmap compare(Compare op, std::int64_t constant, std::span<const std::int64_t> values,
+                 const Bitmap* within = nullptr) const;
+
+  // About how many ids have a value in [low, high] (whole bins counted,
+  // edge bins halved), or compare with `constant`: for the planner.
+  std::uint64_t estimateBetween(std::int64_t low, std::int64_t high) const;
+  std::uint64_t estimateCompare(Compare op, std::int64_t constant) const;
+
+  std::size_t binCount() const { return bins_.size(); }
+  std::size_t sizeInBytes() const;
+  void optimize();
+
+ private:
+  struct Bin {
+    std::int64_t low;  // the bin holds [low, next bin's low - 1]
+    Bitmap ids;
+    std::uint64_t count = 0;
+  };
+
+  std::size_t binOf(std::int64_t value) const;
+  std::int64_t highOf(std::size_t bin) const;
+  std::size_t targetBins() const;
+  void splitIfFull(std::size_t bin, std::span<const std::int64_t> values);
+  // Friends of `bin` (and of `within`) whose value lies in [low, high].
+  Bitmap checkEdge(const Bitmap& ids, std::int64_t low, std::int64_t high, std::span<const std::int64_t> values) const;
+
+  std::vector<Bin> bins_;  // ordered by low; bins_[0].low is INT64_MIN
+  std::uint64_t total_ = 0;
+};
+
+}  // namespace seg
