@@ -93,9 +93,20 @@ Bitmap Bitmap::unionOf(std::span<const Bitmap* const> bitmaps) {
   if (total == 0) return Bitmap();
   constexpr std::uint64_t kArrayLimit = 4096;  // a container's ids kept as an array up to this
   if (total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
-    Bitmap out;
-    for (const Bitmap* b : bitmaps) out |= *b;
-    return out;
+    // Pairwise rounds: each id is merged about log2(inputs) times.
+    std::vector<Bitmap> round;
+    for (std::size_t i = 0; i < bitmaps.size(); i += 2) {
+      round.push_back(i + 1 < bitmaps.size() ? *bitmaps[i] | *bitmaps[i + 1] : *bitmaps[i]);
+    }
+    while (round.size() > 1) {
+      std::vector<Bitmap> next;
+      for (std::size_t i = 0; i < round.size(); i += 2) {
+        if (i + 1 < round.size()) round[i] |= round[i + 1];
+        next.push_back(std::move(round[i]));
+      }
+      round = std::move(next);
+    }
+    return std::move(round.front());
   }
   std::vector<const Roaring*> inputs;
   inputs.reserve(bitmaps.size());

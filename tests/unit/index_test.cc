@@ -30,6 +30,26 @@ TEST(Bitmap, BasicsAndPortableRoundTrip) {
   EXPECT_FALSE(Bitmap::deserialize(std::string("\x3b\x30\x00\x00\xff\xff", 6), consumed));
 }
 
+// Both ways of a many-way union (merging sparse arrays, CRoaring's bitset
+// path for dense results) give the union.
+TEST(Bitmap, UnionOfSparseAndDenseInputs) {
+  std::mt19937_64 random(3);
+  for (const std::uint32_t perInput : {30u, 40000u}) {
+    for (const std::size_t inputs : {1u, 2u, 3u, 7u, 40u}) {
+      std::vector<Bitmap> parts(inputs);
+      Bitmap expected;
+      for (Bitmap& part : parts) {
+        for (std::uint32_t i = 0; i < perInput; ++i) part.add(static_cast<std::uint32_t>(random() % 300000));
+        expected |= part;
+      }
+      std::vector<const Bitmap*> pointers;
+      for (const Bitmap& part : parts) pointers.push_back(&part);
+      EXPECT_TRUE(Bitmap::unionOf(pointers) == expected) << inputs << " inputs of " << perInput;
+    }
+  }
+  EXPECT_TRUE(Bitmap::unionOf({}).empty());
+}
+
 std::vector<std::uint32_t> scan(const std::vector<std::int64_t>& column, Compare op, std::int64_t constant,
                                 const Bitmap* within) {
   std::vector<std::uint32_t> out;
