@@ -88,6 +88,10 @@ struct PercentLitExpr : Expr {
 struct Placeholder {
   std::string name;  // may be dotted: `e.product`
   SourceRange range;
+  // `{{name|お客様}}`: said instead when the value is missing or empty.
+  std::optional<std::string> fallback;
+  // Where the `{{...}}` sits in the decoded string value, in bytes.
+  std::size_t offset = 0, length = 0;
 };
 
 struct StringLitExpr : Expr {

@@ -228,7 +228,7 @@ class Dumper {
       case ExprKind::StringLit: {
         const auto& s = static_cast<const StringLitExpr&>(e);
         std::string text = "String " + quoted(s.value);
-        for (const Placeholder& p : s.placeholders) text += " {{" + p.name + "}}";
+        for (const Placeholder& p : s.placeholders) text += " {{" + p.name + (p.fallback ? "|" + *p.fallback : "") + "}}";
         return text;
       }
       case ExprKind::BoolLit: return static_cast<const BoolLitExpr&>(e).value ? "Bool true" : "Bool false";

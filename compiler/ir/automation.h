@@ -22,7 +22,7 @@ using NodeId = std::uint32_t;
 struct TemplatePart {
   enum class Kind : std::uint8_t { Literal, Param, Attribute };
   Kind kind = Kind::Literal;
-  std::string text;         // Literal
+  std::string text;         // Literal; Param, Attribute: said when the value is empty
   std::uint32_t index = 0;  // Param: parameter; Attribute: IR attribute
 };
 

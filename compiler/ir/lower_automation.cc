@@ -185,7 +185,9 @@ class AutomationLowerer {
     return static_cast<std::uint32_t>(*index);
   }
 
-  std::vector<TemplatePart> textTemplate(const std::string& text, const sema::Message& m) {
+  // The parser found the placeholders; an escaped `\{\{` is text.
+  std::vector<TemplatePart> textTemplate(const ast::StringLitExpr& literalText, const sema::Message& m) {
+    const std::string& text = literalText.value;
     std::vector<TemplatePart> parts;
     std::size_t at = 0;
     const auto literal = [&](std::string piece) {
@@ -196,23 +198,19 @@ class AutomationLowerer {
         parts.push_back({TemplatePart::Kind::Literal, std::move(piece), 0});
       }
     };
-    while (at < text.size()) {
-      const std::size_t open = text.find("{{", at);
-      const std::size_t close = open == std::string::npos ? open : text.find("}}", open + 2);
-      if (close == std::string::npos) break;
-      literal(text.substr(at, open - at));
-      std::string name = text.substr(open + 2, close - open - 2);
-      name.erase(0, name.find_first_not_of(' '));
-      name.erase(name.find_last_not_of(' ') + 1);
+    for (const ast::Placeholder& placeholder : literalText.placeholders) {
+      literal(text.substr(at, placeholder.offset - at));
+      const std::string& name = placeholder.name;
+      const std::string fallback = placeholder.fallback.value_or("");
       const auto param = std::find_if(m.params.begin(), m.params.end(), [&](const auto& p) { return p.name == name; });
       if (param != m.params.end()) {
-        parts.push_back({TemplatePart::Kind::Param, "", static_cast<std::uint32_t>(param - m.params.begin())});
+        parts.push_back({TemplatePart::Kind::Param, fallback, static_cast<std::uint32_t>(param - m.params.begin())});
       } else if (program().schema.attribute(name)) {
-        parts.push_back({TemplatePart::Kind::Attribute, "", attributeIndex(name)});
+        parts.push_back({TemplatePart::Kind::Attribute, fallback, attributeIndex(name)});
       } else {
-        literal(text.substr(open, close + 2 - open));
+        literal(text.substr(placeholder.offset, placeholder.length));
       }
-      at = close + 2;
+      at = placeholder.offset + placeholder.length;
     }
     literal(text.substr(at));
     return parts;
@@ -229,7 +227,7 @@ class AutomationLowerer {
     switch (body.kind) {
       case MessageBody::Kind::Text:
         out.kind = MessageIr::Kind::Text;
-        out.text = textTemplate(body.text->value, m);
+        out.text = textTemplate(*body.text, m);
         break;
       case MessageBody::Kind::Flex:
         out.kind = MessageIr::Kind::Flex;

@@ -71,13 +71,19 @@ std::size_t scanPlaceholder(const TokenSpan& token, std::u32string_view chars, s
         .addHelp("write a literal brace as `\\{`");
     return open + 2;
   }
-  const std::u32string_view inner = trim(chars.substr(open + 2, close - open - 2));
+  const std::u32string_view content = chars.substr(open + 2, close - open - 2);
+  const std::size_t bar = content.find(U'|');
+  const std::u32string_view inner = trim(content.substr(0, bar));
   const SourceRange range = token.rangeOfChars(open, close + 2 - open);
   if (!isPlaceholderPath(inner)) {
     diags.report(DiagId::InvalidPlaceholder, range, toUtf8(chars.substr(open, close + 2 - open)),
-                 inner.empty() ? "it is empty" : "expected a name such as `name` or `e.product`");
+                 inner.empty() ? (bar == std::u32string_view::npos ? "it is empty" : "no name before `|`")
+                                 : "expected a name such as `name` or `e.product`")
+        .addHelp("a placeholder is `{{name}}`, or `{{name|fallback}}` to say something when the value is missing");
   } else {
-    out.placeholders.push_back({toUtf8(inner), range});
+    ast::Placeholder placeholder{toUtf8(inner), range, std::nullopt, out.value.size(), 0};
+    if (bar != std::u32string_view::npos) placeholder.fallback = toUtf8(trim(content.substr(bar + 1)));
+    out.placeholders.push_back(std::move(placeholder));
   }
   return close + 2;
 }
@@ -113,8 +119,10 @@ void decodeString(const TokenSpan& token, bool terminated, ast::StringLitExpr& o
   for (std::size_t i = 1; i < contentEnd;) {
     const char32_t c = chars[i];
     if (c == '{' && i + 1 < contentEnd && chars[i + 1] == '{') {
+      const std::size_t found = out.placeholders.size();
       const std::size_t next = scanPlaceholder(token, chars, i, contentEnd, out, diags);
       value += toUtf8(std::u32string_view(chars).substr(i, next - i));
+      if (out.placeholders.size() > found) out.placeholders.back().length = value.size() - out.placeholders.back().offset;
       i = next;
       continue;
     }

@@ -36,15 +36,17 @@ Rendered renderMessage(const ir::MessageIr& message, const RenderInput& input) {
     case ir::MessageIr::Kind::Text: {
       std::string text;
       for (const ir::TemplatePart& part : message.text) {
+        std::string value;
         switch (part.kind) {
-          case ir::TemplatePart::Kind::Literal: text += part.text; break;
+          case ir::TemplatePart::Kind::Literal: text += part.text; continue;
           case ir::TemplatePart::Kind::Param:
-            if (part.index < input.args.size()) text += input.args[part.index];
+            if (part.index < input.args.size()) value = input.args[part.index];
             break;
           case ir::TemplatePart::Kind::Attribute:
-            if (input.attribute) text += input.attribute(part.index);
+            if (input.attribute) value = input.attribute(part.index);
             break;
         }
+        text += value.empty() ? part.text : value;
       }
       text = firstCodePoints(text, kMaxTextCharacters, out.truncated);
       out.message = {{"type", "text"}, {"text", text}};

@@ -196,6 +196,24 @@ scenario other on follow { day 5: send a }
   EXPECT_EQ(Json::parse(reminder->detail)["text"], "「化粧水」");  // the cart's product, not the purchase's
 }
 
+// A friend without a name gets the fallback; escaped braces are sent as
+// written, never filled.
+TEST(AutomationMessages, PlaceholderFallbacksAndLiteralBraces) {
+  World w(R"(
+message greet = text "{{name|お客様}}さん \{\{name\}\}"
+on follow { send greet }
+)");
+  w.set(2, "name", Value::ofString("花子"), at(11, 1, 9));
+  w.follow(1, at(11, 1, 10));
+  w.follow(2, at(11, 1, 10));
+  std::map<std::uint32_t, std::string> texts;
+  for (const TimelineEntry& e : w.engine.timeline()) {
+    if (e.kind == TimelineEntry::Kind::Sent) texts[e.friendId] = Json::parse(e.detail)["text"];
+  }
+  EXPECT_EQ(texts[w.id(1)], "お客様さん {{name}}");
+  EXPECT_EQ(texts[w.id(2)], "花子さん {{name}}");
+}
+
 TEST(AutomationScenarios, ReentryRules) {
   World w(R"(
 scenario once on cart_add { reenter never

@@ -107,6 +107,20 @@ TEST(Parser, PlaceholdersHaveExactColumns) {
   EXPECT_EQ(body.text->placeholders[1].range.begin.column, 30u);  // after "さん、"
 }
 
+TEST(Parser, PlaceholderFallbacksAndEscapedBraces) {
+  auto p = parse("message m = text \"\\{\\{name\\}\\} {{ name | お客様 }}さん{{product|}}\"");
+  ASSERT_TRUE(p->errors.empty());
+  const auto& text = *static_cast<const ast::MessageDecl&>(*p->program.decls[0]).body.text;
+  EXPECT_EQ(text.value, "{{name}} {{ name | お客様 }}さん{{product|}}");
+  ASSERT_EQ(text.placeholders.size(), 2u);  // the escaped braces are text
+  EXPECT_EQ(text.placeholders[0].name, "name");
+  EXPECT_EQ(text.placeholders[0].fallback, "お客様");
+  EXPECT_EQ(text.value.substr(text.placeholders[0].offset, text.placeholders[0].length), "{{ name | お客様 }}");
+  EXPECT_EQ(text.placeholders[1].name, "product");
+  EXPECT_EQ(text.placeholders[1].fallback, "");
+  EXPECT_EQ(text.value.substr(text.placeholders[1].offset, text.placeholders[1].length), "{{product|}}");
+}
+
 TEST(Parser, RangesCoverTheWholeNode) {
   auto p = parse("segment s =\n  a and\n  b");
   ASSERT_TRUE(p->errors.empty());
