@@ -204,6 +204,15 @@ class Planner {
         if (ta == ValueType::Date && tb == ValueType::Date) return (*a - *b) * kDay;
         return n.op == Op::Add ? *a + *b : *a - *b;
       }
+      case Op::Month:
+      case Op::Day:
+      case Op::Year: {
+        // Of a constant date (`month(today)`); a time would need the zone.
+        const auto day = planConst(n.args[0]);
+        if (!day || node(n.args[0]).type != ValueType::Date || *day < INT32_MIN || *day > INT32_MAX) return std::nullopt;
+        const civil::YearMonthDay ymd = civil::civilFromDays(static_cast<std::int32_t>(*day));
+        return n.op == Op::Month ? ymd.month : n.op == Op::Day ? ymd.day : ymd.year;
+      }
       default: return std::nullopt;
     }
   }
@@ -422,6 +431,7 @@ class Planner {
       const Op op = side == 0 ? n.op : mirror(n.op);
       if (subject.op == Op::Attr) return compare(id, subject.a, op, *k);
       if (subject.op == Op::Age) return ageCompare(id, subject, op, *k);
+      if (subject.op == Op::Month && op == Op::Eq) return monthEquals(id, subject, *k);
       if (subject.op == Op::FriendFor) {
         // friend_for OP d  <=>  followed_at mirror(OP) now - d
         const auto followed = plan_.program.schema.attribute("followed_at");
@@ -482,6 +492,31 @@ class Planner {
       lookup.kind = IndexLookup::Kind::Range;
       lookup.k1 = first;
       lookup.k2 = last;
+    }
+    return indexNode(lookup, id);
+  }
+
+  // month(d) == k for a date attribute: d in month k of any year the
+  // column's values span, one range a year (birthday months).
+  std::optional<std::uint32_t> monthEquals(NodeId id, const Node& month, std::int64_t k) {
+    const Node& subject = node(month.args[0]);
+    if (subject.op != Op::Attr || subject.type != ValueType::Date || k < 1 || k > 12) return std::nullopt;
+    if (options_.statistics == nullptr) return std::nullopt;
+    const auto bounds = options_.statistics->valueBounds(subject.a);
+    if (!bounds) return std::nullopt;
+    const auto yearOf = [](std::int64_t day) {
+      return civil::civilFromDays(static_cast<std::int32_t>(std::clamp<std::int64_t>(day, INT32_MIN, INT32_MAX))).year;
+    };
+    const std::int32_t first = yearOf(bounds->first), last = yearOf(bounds->second);
+    constexpr std::int32_t kMaxYears = 1000;  // beyond this, a scan is cheaper
+    if (last - first >= kMaxYears) return std::nullopt;
+    IndexLookup lookup;
+    lookup.kind = IndexLookup::Kind::Ranges;
+    lookup.attribute = subject.a;
+    const auto m = static_cast<std::uint32_t>(k);
+    for (std::int32_t year = first; year <= last; ++year) {
+      lookup.values.push_back(civil::daysFromCivil({year, m, 1}));
+      lookup.values.push_back(civil::daysFromCivil({year, m, civil::daysInMonth(year, m)}));
     }
     return indexNode(lookup, id);
   }
@@ -774,6 +809,11 @@ std::string lookupText(const Plan& plan, const IndexLookup& l) {
     case IndexLookup::Kind::Compare: return fmt::format("range index {} {} {}", attribute(), opName(l.op), number(l.k1));
     case IndexLookup::Kind::Range:
       return fmt::format("range index {} in {}..{}", attribute(), number(l.k1), number(l.k2));
+    case IndexLookup::Kind::Ranges:
+      return l.values.size() == 2 ? fmt::format("range index {} in {}..{}", attribute(), number(l.values[0]), number(l.values[1]))
+                                  : fmt::format("range index {} in {} ranges, {}..{} to {}..{}", attribute(), l.values.size() / 2,
+                                                number(l.values[0]), number(l.values[1]), number(l.values[l.values.size() - 2]),
+                                                number(l.values.back()));
     case IndexLookup::Kind::Present: return "present " + attribute();
     case IndexLookup::Kind::Tag: return "tag bitmap \"" + l.name + "\"";
     case IndexLookup::Kind::Audience: return "audience bitmap \"" + l.name + "\"";

@@ -24,6 +24,7 @@ struct IndexLookup {
     Values,       // attribute (enum, bool, indexed string) has one of `values`
     Compare,      // numeric attribute OP k1 (range index); op in `op`
     Range,        // numeric attribute in [k1, k2]
+    Ranges,       // numeric attribute in one of the ranges [values[2i], values[2i+1]]
     Present,      // attribute has a value
     Tag,          // `name`
     Audience,     // `name`
@@ -59,6 +60,8 @@ class Statistics {
   virtual std::optional<std::uint64_t> lookupCount(const IndexLookup& lookup, const Program& program) const = 0;
   // Whether a string attribute keeps a bitmap per value.
   virtual bool stringIndexed(std::uint32_t attribute) const = 0;
+  // The smallest and largest value of a numeric attribute; none if empty.
+  virtual std::optional<std::pair<std::int64_t, std::int64_t>> valueBounds(std::uint32_t attribute) const = 0;
 };
 
 struct Plan {

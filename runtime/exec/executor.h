@@ -67,6 +67,9 @@ class StoreStatistics : public ir::Statistics {
   std::uint64_t friendCount() const override { return bound_.state().friendCount(); }
   std::optional<std::uint64_t> lookupCount(const ir::IndexLookup& lookup, const ir::Program& program) const override;
   bool stringIndexed(std::uint32_t attribute) const override { return bound_.attribute(attribute).stringsIndexed(); }
+  std::optional<std::pair<std::int64_t, std::int64_t>> valueBounds(std::uint32_t attribute) const override {
+    return bound_.attribute(attribute).valueBounds();
+  }
 
  private:
   const BoundProgram& bound_;

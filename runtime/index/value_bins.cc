@@ -156,50 +156,75 @@ void ValueBins::splitIfFull(std::size_t bin, std::span<const std::int64_t> value
                std::make_move_iterator(added.end()));
 }
 
-Bitmap ValueBins::checkEdge(const Bitmap& ids, std::int64_t low, std::int64_t high,
+Bitmap ValueBins::checkEdge(const Bitmap& ids, std::span<const std::int64_t> bounds,
                             std::span<const std::int64_t> values) const {
   std::vector<std::uint32_t> passed;
   for (std::uint32_t id : ids.toVector()) {
     const std::int64_t v = id < values.size() ? values[id] : kMissing;
-    if (v != kMissing && v >= low && v <= high) passed.push_back(id);
+    if (v == kMissing) continue;
+    // The first range ending at or after v: v is in it or in none.
+    std::size_t lo = 0, hi = bounds.size() / 2;
+    while (lo < hi) {
+      const std::size_t mid = (lo + hi) / 2;
+      if (bounds[2 * mid + 1] < v) lo = mid + 1; else hi = mid;
+    }
+    if (lo < bounds.size() / 2 && bounds[2 * lo] <= v) passed.push_back(id);
   }
   return Bitmap::fromSorted(passed);
 }
 
 Bitmap ValueBins::between(std::int64_t low, std::int64_t high, std::span<const std::int64_t> values,
                           const Bitmap* within) const {
-  if (low > high) return Bitmap();
+  const std::int64_t bounds[] = {low, high};
+  return betweenAny(bounds, values, within);
+}
+
+Bitmap ValueBins::betweenAny(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
+                             const Bitmap* within) const {
   // A few candidates: checking each costs less than touching the bins.
-  if (within && within->cardinality() <= kFriendsPerBin) return checkEdge(*within, low, high, values);
+  if (within && within->cardinality() <= kFriendsPerBin) return checkEdge(*within, bounds, values);
   std::vector<const Bitmap*> whole;
-  Bitmap edges;
-  for (std::size_t bin = binOf(low), last = binOf(high); bin <= last; ++bin) {
-    if (bins_[bin].count == 0) continue;
-    if (bins_[bin].low >= low && highOf(bin) <= high) {
-      whole.push_back(&bins_[bin].ids);
-    } else {
-      edges |= checkEdge(bins_[bin].ids, low, high, values);
+  std::vector<std::size_t> edges;  // bins partly inside some range
+  for (std::size_t r = 0; r + 1 < bounds.size(); r += 2) {
+    const std::int64_t low = bounds[r], high = bounds[r + 1];
+    if (low > high) continue;
+    for (std::size_t bin = binOf(low), last = binOf(high); bin <= last; ++bin) {
+      if (bins_[bin].count == 0) continue;
+      if (bins_[bin].low >= low && highOf(bin) <= high) {
+        whole.push_back(&bins_[bin].ids);
+      } else if (edges.empty() || edges.back() != bin) {
+        edges.push_back(bin);  // ranges come in order: a bin shared by two is adjacent
+      }
     }
   }
   Bitmap out = Bitmap::unionOf(whole);
-  out |= edges;
+  for (std::size_t bin : edges) out |= checkEdge(bins_[bin].ids, bounds, values);
   if (within) out &= *within;
   return out;
 }
 
 Bitmap ValueBins::compare(Compare op, std::int64_t constant, std::span<const std::int64_t> values,
                           const Bitmap* within) const {
-  Bitmap out;
-  for (const ValueRange& r : rangesOf(op, constant)) out |= between(r.low, r.high, values, within);
-  return out;
+  std::vector<std::int64_t> bounds;
+  for (const ValueRange& r : rangesOf(op, constant)) bounds.insert(bounds.end(), {r.low, r.high});
+  return betweenAny(bounds, values, within);
 }
 
 std::uint64_t ValueBins::estimateBetween(std::int64_t low, std::int64_t high) const {
   if (low > high) return 0;
   std::uint64_t total = 0;
   for (std::size_t bin = binOf(low), last = binOf(high); bin <= last; ++bin) {
-    const bool whole = bins_[bin].low >= low && highOf(bin) <= high;
-    total += whole ? bins_[bin].count : bins_[bin].count / 2;
+    const std::int64_t binLow = bins_[bin].low, binHigh = highOf(bin);
+    if (binLow >= low && binHigh <= high) {
+      total += bins_[bin].count;
+    } else if (bin == 0 || bin + 1 == bins_.size()) {
+      total += bins_[bin].count / 2;  // an open-ended bin: its values' spread is unknown
+    } else {
+      // Values taken as spread evenly over the bin's span.
+      const double overlap = static_cast<double>(std::min(high, binHigh)) - static_cast<double>(std::max(low, binLow)) + 1;
+      const double span = static_cast<double>(binHigh) - static_cast<double>(binLow) + 1;
+      total += static_cast<std::uint64_t>(static_cast<double>(bins_[bin].count) * overlap / span);
+    }
   }
   return total;
 }
@@ -208,6 +233,16 @@ std::uint64_t ValueBins::estimateCompare(Compare op, std::int64_t constant) cons
   std::uint64_t total = 0;
   for (const ValueRange& r : rangesOf(op, constant)) total += estimateBetween(r.low, r.high);
   return total;
+}
+
+std::optional<std::pair<std::int64_t, std::int64_t>> ValueBins::bounds(std::span<const std::int64_t> values) const {
+  const auto first = std::find_if(bins_.begin(), bins_.end(), [](const Bin& b) { return b.count > 0; });
+  if (first == bins_.end()) return std::nullopt;
+  const auto last = std::find_if(bins_.rbegin(), bins_.rend(), [](const Bin& b) { return b.count > 0; });
+  std::int64_t low = kHighest, high = kLowest;
+  for (std::uint32_t id : first->ids.toVector()) low = std::min(low, values[id]);
+  for (std::uint32_t id : last->ids.toVector()) high = std::max(high, values[id]);
+  return std::make_pair(low, high);
 }
 
 std::size_t ValueBins::sizeInBytes() const {

@@ -12,7 +12,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "runtime/index/bitmap.h"
@@ -40,6 +42,10 @@ class ValueBins {
   // Ids (among `within`, when given) with a value in [low, high].
   Bitmap between(std::int64_t low, std::int64_t high, std::span<const std::int64_t> values,
                  const Bitmap* within = nullptr) const;
+  // Ids (among `within`, when given) with a value in any of the ranges
+  // [bounds[2i], bounds[2i+1]] (in increasing order, not overlapping).
+  Bitmap betweenAny(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
+                    const Bitmap* within = nullptr) const;
   // Ids (among `within`, when given) with a value and `value OP constant`.
   Bitmap compare(Compare op, std::int64_t constant, std::span<const std::int64_t> values,
                  const Bitmap* within = nullptr) const;
@@ -48,6 +54,8 @@ class ValueBins {
   // edge bins halved), or compare with `constant`: for the planner.
   std::uint64_t estimateBetween(std::int64_t low, std::int64_t high) const;
   std::uint64_t estimateCompare(Compare op, std::int64_t constant) const;
+  // The smallest and largest value held; none when no id has one.
+  std::optional<std::pair<std::int64_t, std::int64_t>> bounds(std::span<const std::int64_t> values) const;
 
   std::size_t binCount() const { return bins_.size(); }
   std::size_t sizeInBytes() const;
@@ -64,8 +72,8 @@ class ValueBins {
   std::int64_t highOf(std::size_t bin) const;
   std::size_t targetBins() const;
   void splitIfFull(std::size_t bin, std::span<const std::int64_t> values);
-  // Friends of `bin` (and of `within`) whose value lies in [low, high].
-  Bitmap checkEdge(const Bitmap& ids, std::int64_t low, std::int64_t high, std::span<const std::int64_t> values) const;
+  // The ids of `ids` whose value lies in one of the ranges `bounds`.
+  Bitmap checkEdge(const Bitmap& ids, std::span<const std::int64_t> bounds, std::span<const std::int64_t> values) const;
 
   std::vector<Bin> bins_;  // ordered by low; bins_[0].low is INT64_MIN
   std::uint64_t total_ = 0;

@@ -66,6 +66,10 @@ class AttributeColumn {
   Bitmap between(std::int64_t low, std::int64_t high, const Bitmap* within = nullptr) const {
     return bins_.between(low, high, ints_, within);
   }
+  Bitmap betweenAny(std::span<const std::int64_t> bounds, const Bitmap* within = nullptr) const {
+    return bins_.betweenAny(bounds, ints_, within);
+  }
+  std::optional<std::pair<std::int64_t, std::int64_t>> valueBounds() const { return bins_.bounds(ints_); }
   const ValueBins& rangeIndex() const { return bins_; }
   // Enum ranks, bool false/true, indexed string codes; null when none.
   const Bitmap* valueBitmap(std::size_t valueOrCode) const;

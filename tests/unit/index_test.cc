@@ -158,6 +158,31 @@ TEST(ValueBins, SplitsAndRebuildsAgreeWithAScan) {
                                         clock - 1000000, clock, clock + 1};
   times.expectAgreesWithAScan(timeConstants);
 
+  // Several ranges at once (a month in every year), narrow and wide.
+  for (const std::vector<std::int64_t>& bounds :
+       {std::vector<std::int64_t>{-1000, -990, 0, 0, 7, 9, 30000, 30100, 58000, 70000},
+        std::vector<std::int64_t>{-5000, 10000, 10001, 10001, 20000, 50000}}) {
+    std::vector<std::uint32_t> expected;
+    for (std::uint32_t id = 0; id < kFriends; ++id) {
+      const std::int64_t v = points.values[id];
+      for (std::size_t i = 0; v != ValueBins::kMissing && i < bounds.size(); i += 2) {
+        if (v >= bounds[i] && v <= bounds[i + 1]) {
+          expected.push_back(id);
+          break;
+        }
+      }
+    }
+    EXPECT_EQ(points.bins.betweenAny(bounds, points.values).toVector(), expected);
+  }
+  std::int64_t lowest = INT64_MAX, highest = INT64_MIN;
+  for (std::int64_t v : points.values) {
+    if (v == ValueBins::kMissing) continue;
+    lowest = std::min(lowest, v);
+    highest = std::max(highest, v);
+  }
+  EXPECT_EQ(points.bins.bounds(points.values), std::make_pair(lowest, highest));
+  EXPECT_EQ(ValueBins().bounds(points.values), std::nullopt);
+
   points.bins.rebuild(points.values);
   points.expectAgreesWithAScan(pointConstants);
   EXPECT_LE(points.bins.binCount(), 2 * kFriends / ValueBins::kFriendsPerBin);
