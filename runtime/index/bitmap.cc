@@ -80,8 +80,8 @@ void Bitmap::flip(std::uint32_t begin, std::uint32_t end) {
 Bitmap Bitmap::unionOf(std::span<const Bitmap* const> bitmaps) {
   if (bitmaps.empty()) return Bitmap();
   // CRoaring's many-way union turns every container into a 8 KB bitset
-  // first: right for a dense result, wasteful for a sparse one, which
-  // merging sorted arrays one input at a time builds faster.
+  // first: right for a dense result or many inputs, wasteful for a sparse
+  // union of a few, which merging sorted arrays builds faster.
   std::uint64_t total = 0;
   std::uint32_t low = UINT32_MAX, high = 0;
   for (const Bitmap* b : bitmaps) {
@@ -92,21 +92,11 @@ Bitmap Bitmap::unionOf(std::span<const Bitmap* const> bitmaps) {
   }
   if (total == 0) return Bitmap();
   constexpr std::uint64_t kArrayLimit = 4096;  // a container's ids kept as an array up to this
-  if (total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
-    // Pairwise rounds: each id is merged about log2(inputs) times.
-    std::vector<Bitmap> round;
-    for (std::size_t i = 0; i < bitmaps.size(); i += 2) {
-      round.push_back(i + 1 < bitmaps.size() ? *bitmaps[i] | *bitmaps[i + 1] : *bitmaps[i]);
-    }
-    while (round.size() > 1) {
-      std::vector<Bitmap> next;
-      for (std::size_t i = 0; i < round.size(); i += 2) {
-        if (i + 1 < round.size()) round[i] |= round[i + 1];
-        next.push_back(std::move(round[i]));
-      }
-      round = std::move(next);
-    }
-    return std::move(round.front());
+  constexpr std::size_t kFewInputs = 4;
+  if (bitmaps.size() <= kFewInputs && total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
+    Bitmap out = *bitmaps[0];
+    for (const Bitmap* b : bitmaps.subspan(1)) out |= *b;
+    return out;
   }
   std::vector<const Roaring*> inputs;
   inputs.reserve(bitmaps.size());
