@@ -490,8 +490,7 @@ class Planner {
       lookup.k1 = first == INT32_MIN ? last : first;
     } else {
       lookup.kind = IndexLookup::Kind::Range;
-      lookup.k1 = first;
-      lookup.k2 = last;
+      lookup.values = {first, last};
     }
     return indexNode(lookup, id);
   }
@@ -511,7 +510,7 @@ class Planner {
     constexpr std::int32_t kMaxYears = 1000;  // beyond this, a scan is cheaper
     if (last - first >= kMaxYears) return std::nullopt;
     IndexLookup lookup;
-    lookup.kind = IndexLookup::Kind::Ranges;
+    lookup.kind = IndexLookup::Kind::Range;
     lookup.attribute = subject.a;
     const auto m = static_cast<std::uint32_t>(k);
     for (std::int32_t year = first; year <= last; ++year) {
@@ -660,8 +659,7 @@ class Planner {
       return indexNode(lookup, id);
     }
     lookup.kind = IndexLookup::Kind::Range;
-    lookup.k1 = k1;
-    lookup.k2 = k2;
+    lookup.values = {k1, k2};
     return indexNode(lookup, id);
   }
 
@@ -808,8 +806,6 @@ std::string lookupText(const Plan& plan, const IndexLookup& l) {
     }
     case IndexLookup::Kind::Compare: return fmt::format("range index {} {} {}", attribute(), opName(l.op), number(l.k1));
     case IndexLookup::Kind::Range:
-      return fmt::format("range index {} in {}..{}", attribute(), number(l.k1), number(l.k2));
-    case IndexLookup::Kind::Ranges:
       return l.values.size() == 2 ? fmt::format("range index {} in {}..{}", attribute(), number(l.values[0]), number(l.values[1]))
                                   : fmt::format("range index {} in {} ranges, {}..{} to {}..{}", attribute(), l.values.size() / 2,
                                                 number(l.values[0]), number(l.values[1]), number(l.values[l.values.size() - 2]),

@@ -23,8 +23,7 @@ struct IndexLookup {
   enum class Kind : std::uint8_t {
     Values,       // attribute (enum, bool, indexed string) has one of `values`
     Compare,      // numeric attribute OP k1 (range index); op in `op`
-    Range,        // numeric attribute in [k1, k2]
-    Ranges,       // numeric attribute in one of the ranges [values[2i], values[2i+1]]
+    Range,        // numeric attribute in one of the ranges [values[2i], values[2i+1]], in order
     Present,      // attribute has a value
     Tag,          // `name`
     Audience,     // `name`
@@ -37,7 +36,7 @@ struct IndexLookup {
   std::uint32_t event = 0;
   Op op = Op::Eq;
   std::int64_t k1 = 0, k2 = 0;
-  std::vector<std::int64_t> values;  // enum ranks, bools, or string ids (program strings)
+  std::vector<std::int64_t> values;  // enum ranks, bools, string ids (program strings), or Range bounds
   std::string name;
 };
 

@@ -71,8 +71,7 @@ Bitmap Executor::lookup(const IndexLookup& l, const Bitmap* within) const {
     }
     case IndexLookup::Kind::Compare:
       return bound_.attribute(l.attribute).compare(compareOf(l.op), l.k1, within);
-    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).between(l.k1, l.k2, within);
-    case IndexLookup::Kind::Ranges: return bound_.attribute(l.attribute).betweenAny(l.values, within);
+    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).between(l.values, within);
     case IndexLookup::Kind::Present: return bound_.attribute(l.attribute).present();
     case IndexLookup::Kind::Tag: return bound_.tag(l.name);
     case IndexLookup::Kind::Audience: return bound_.audience(l.name);
@@ -189,17 +188,8 @@ std::optional<std::uint64_t> StoreStatistics::lookupCount(const IndexLookup& l, 
     case IndexLookup::Kind::Audience: return bound_.audience(l.name).cardinality();
     case IndexLookup::Kind::Status: return bound_.status(l.name, static_cast<std::uint32_t>(l.k1)).cardinality();
     case IndexLookup::Kind::Compare:
-    case IndexLookup::Kind::Range: {
-      const ValueBins& index = bound_.attribute(l.attribute).rangeIndex();
-      return l.kind == IndexLookup::Kind::Range ? index.estimateBetween(l.k1, l.k2)
-                                                : index.estimateCompare(compareOf(l.op), l.k1);
-    }
-    case IndexLookup::Kind::Ranges: {
-      const ValueBins& index = bound_.attribute(l.attribute).rangeIndex();
-      std::uint64_t total = 0;
-      for (std::size_t i = 0; i + 1 < l.values.size(); i += 2) total += index.estimateBetween(l.values[i], l.values[i + 1]);
-      return total;
-    }
+      return bound_.attribute(l.attribute).rangeIndex().estimate(ValueBins::rangesOf(compareOf(l.op), l.k1));
+    case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).rangeIndex().estimate(l.values);
     case IndexLookup::Kind::EventWindow:
     case IndexLookup::Kind::EventDays: {
       std::uint64_t total = 0;

@@ -82,21 +82,23 @@ Bitmap Bitmap::unionOf(std::span<const Bitmap* const> bitmaps) {
   // CRoaring's many-way union turns every container into a 8 KB bitset
   // first: right for a dense result or many inputs, wasteful for a sparse
   // union of a few, which merging sorted arrays builds faster.
-  std::uint64_t total = 0;
-  std::uint32_t low = UINT32_MAX, high = 0;
-  for (const Bitmap* b : bitmaps) {
-    if (b->empty()) continue;
-    total += b->cardinality();
-    low = std::min(low, b->minimum());
-    high = std::max(high, b->maximum());
-  }
-  if (total == 0) return Bitmap();
-  constexpr std::uint64_t kArrayLimit = 4096;  // a container's ids kept as an array up to this
   constexpr std::size_t kFewInputs = 4;
-  if (bitmaps.size() <= kFewInputs && total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
-    Bitmap out = *bitmaps[0];
-    for (const Bitmap* b : bitmaps.subspan(1)) out |= *b;
-    return out;
+  if (bitmaps.size() <= kFewInputs) {
+    std::uint64_t total = 0;
+    std::uint32_t low = UINT32_MAX, high = 0;
+    for (const Bitmap* b : bitmaps) {
+      if (b->empty()) continue;
+      total += b->cardinality();
+      low = std::min(low, b->minimum());
+      high = std::max(high, b->maximum());
+    }
+    if (total == 0) return Bitmap();
+    constexpr std::uint64_t kArrayLimit = 4096;  // a container's ids kept as an array up to this
+    if (total / ((high >> 16) - (low >> 16) + 1) < kArrayLimit / 2) {
+      Bitmap out = *bitmaps[0];
+      for (const Bitmap* b : bitmaps.subspan(1)) out |= *b;
+      return out;
+    }
   }
   std::vector<const Roaring*> inputs;
   inputs.reserve(bitmaps.size());

@@ -38,31 +38,28 @@ std::vector<std::int64_t> chooseEdges(const std::vector<std::int64_t>& sorted, s
   return lows;
 }
 
-struct ValueRange {
-  std::int64_t low, high;
-};
-
-// The value ranges `value OP constant` selects (no value is INT64_MIN).
-std::vector<ValueRange> rangesOf(Compare op, std::int64_t constant) {
-  std::vector<ValueRange> out;
-  const bool below = constant != kLowest, above = constant != kHighest;
-  switch (op) {
-    case Compare::Lt: if (below) out.push_back({kLowest, constant - 1}); break;
-    case Compare::Le: out.push_back({kLowest, constant}); break;
-    case Compare::Eq: out.push_back({constant, constant}); break;
-    case Compare::Ne:
-      if (below) out.push_back({kLowest, constant - 1});
-      if (above) out.push_back({constant + 1, kHighest});
-      break;
-    case Compare::Ge: out.push_back({constant, kHighest}); break;
-    case Compare::Gt: if (above) out.push_back({constant + 1, kHighest}); break;
-  }
-  return out;
-}
-
 }  // namespace
 
 ValueBins::ValueBins() { bins_.push_back(Bin{kLowest, Bitmap(), 0}); }
+
+// No value is INT64_MIN (kMissing), so ranges start there freely.
+std::vector<std::int64_t> ValueBins::rangesOf(Compare op, std::int64_t constant) {
+  const bool below = constant != kLowest, above = constant != kHighest;
+  switch (op) {
+    case Compare::Lt: return below ? std::vector<std::int64_t>{kLowest, constant - 1} : std::vector<std::int64_t>{};
+    case Compare::Le: return {kLowest, constant};
+    case Compare::Eq: return {constant, constant};
+    case Compare::Ne: {
+      std::vector<std::int64_t> out;
+      if (below) out.insert(out.end(), {kLowest, constant - 1});
+      if (above) out.insert(out.end(), {constant + 1, kHighest});
+      return out;
+    }
+    case Compare::Ge: return {constant, kHighest};
+    case Compare::Gt: return above ? std::vector<std::int64_t>{constant + 1, kHighest} : std::vector<std::int64_t>{};
+  }
+  return {};
+}
 
 std::size_t ValueBins::binOf(std::int64_t value) const {
   const auto after =
@@ -173,14 +170,8 @@ Bitmap ValueBins::checkEdge(const Bitmap& ids, std::span<const std::int64_t> bou
   return Bitmap::fromSorted(passed);
 }
 
-Bitmap ValueBins::between(std::int64_t low, std::int64_t high, std::span<const std::int64_t> values,
+Bitmap ValueBins::between(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
                           const Bitmap* within) const {
-  const std::int64_t bounds[] = {low, high};
-  return betweenAny(bounds, values, within);
-}
-
-Bitmap ValueBins::betweenAny(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
-                             const Bitmap* within) const {
   // A few candidates: checking each costs less than touching the bins.
   if (within && within->cardinality() <= kFriendsPerBin) return checkEdge(*within, bounds, values);
   std::vector<const Bitmap*> whole;
@@ -199,18 +190,16 @@ Bitmap ValueBins::betweenAny(std::span<const std::int64_t> bounds, std::span<con
   }
   Bitmap out = Bitmap::unionOf(whole);
   for (std::size_t bin : edges) out |= checkEdge(bins_[bin].ids, bounds, values);
-  if (within) out &= *within;
   return out;
 }
 
-Bitmap ValueBins::compare(Compare op, std::int64_t constant, std::span<const std::int64_t> values,
-                          const Bitmap* within) const {
-  std::vector<std::int64_t> bounds;
-  for (const ValueRange& r : rangesOf(op, constant)) bounds.insert(bounds.end(), {r.low, r.high});
-  return betweenAny(bounds, values, within);
+std::uint64_t ValueBins::estimate(std::span<const std::int64_t> bounds) const {
+  std::uint64_t total = 0;
+  for (std::size_t r = 0; r + 1 < bounds.size(); r += 2) total += estimateRange(bounds[r], bounds[r + 1]);
+  return total;
 }
 
-std::uint64_t ValueBins::estimateBetween(std::int64_t low, std::int64_t high) const {
+std::uint64_t ValueBins::estimateRange(std::int64_t low, std::int64_t high) const {
   if (low > high) return 0;
   std::uint64_t total = 0;
   for (std::size_t bin = binOf(low), last = binOf(high); bin <= last; ++bin) {
@@ -226,12 +215,6 @@ std::uint64_t ValueBins::estimateBetween(std::int64_t low, std::int64_t high) co
       total += static_cast<std::uint64_t>(static_cast<double>(bins_[bin].count) * overlap / span);
     }
   }
-  return total;
-}
-
-std::uint64_t ValueBins::estimateCompare(Compare op, std::int64_t constant) const {
-  std::uint64_t total = 0;
-  for (const ValueRange& r : rangesOf(op, constant)) total += estimateBetween(r.low, r.high);
   return total;
 }
 

@@ -39,21 +39,19 @@ class ValueBins {
   void set(std::uint32_t id, std::int64_t value, const std::int64_t* previous, std::span<const std::int64_t> values);
   void clear(std::uint32_t id, std::int64_t previous);
 
-  // Ids (among `within`, when given) with a value in [low, high].
-  Bitmap between(std::int64_t low, std::int64_t high, std::span<const std::int64_t> values,
-                 const Bitmap* within = nullptr) const;
-  // Ids (among `within`, when given) with a value in any of the ranges
-  // [bounds[2i], bounds[2i+1]] (in increasing order, not overlapping).
-  Bitmap betweenAny(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
-                    const Bitmap* within = nullptr) const;
-  // Ids (among `within`, when given) with a value and `value OP constant`.
-  Bitmap compare(Compare op, std::int64_t constant, std::span<const std::int64_t> values,
+  // The ranges [bounds[2i], bounds[2i+1]] that `value OP constant` selects.
+  static std::vector<std::int64_t> rangesOf(Compare op, std::int64_t constant);
+
+  // Ids with a value in one of the ranges [bounds[2i], bounds[2i+1]]
+  // (increasing, not overlapping). `within` says which ids the caller
+  // wants: when it is small only those are checked; otherwise the answer
+  // may hold others, and the caller intersects.
+  Bitmap between(std::span<const std::int64_t> bounds, std::span<const std::int64_t> values,
                  const Bitmap* within = nullptr) const;
 
-  // About how many ids have a value in [low, high] (whole bins counted,
-  // edge bins halved), or compare with `constant`: for the planner.
-  std::uint64_t estimateBetween(std::int64_t low, std::int64_t high) const;
-  std::uint64_t estimateCompare(Compare op, std::int64_t constant) const;
+  // About how many ids `between(bounds)` returns, for the planner: whole
+  // bins counted, an edge bin's ids taken as spread evenly over its span.
+  std::uint64_t estimate(std::span<const std::int64_t> bounds) const;
   // The smallest and largest value held; none when no id has one.
   std::optional<std::pair<std::int64_t, std::int64_t>> bounds(std::span<const std::int64_t> values) const;
 
@@ -65,13 +63,14 @@ class ValueBins {
   struct Bin {
     std::int64_t low;  // the bin holds [low, next bin's low - 1]
     Bitmap ids;
-    std::uint64_t count = 0;
+    std::uint64_t count = 0;  // ids' cardinality, kept: CRoaring counts container by container
   };
 
   std::size_t binOf(std::int64_t value) const;
   std::int64_t highOf(std::size_t bin) const;
   std::size_t targetBins() const;
   void splitIfFull(std::size_t bin, std::span<const std::int64_t> values);
+  std::uint64_t estimateRange(std::int64_t low, std::int64_t high) const;
   // The ids of `ids` whose value lies in one of the ranges `bounds`.
   Bitmap checkEdge(const Bitmap& ids, std::span<const std::int64_t> bounds, std::span<const std::int64_t> values) const;
 

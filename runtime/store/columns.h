@@ -43,7 +43,7 @@ class AttributeColumn {
 
   // Missing numbers are stored as this value (so compiled code can test
   // presence without the bitmap); it is not a value one can store.
-  static constexpr std::int64_t kMissing = INT64_MIN;
+  static constexpr std::int64_t kMissing = ValueBins::kMissing;
 
   explicit AttributeColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
 
@@ -58,16 +58,14 @@ class AttributeColumn {
   void clear(std::uint32_t id);
 
   const Bitmap& present() const { return present_; }
-  // Friends (among `within`, when given) whose number compares with
-  // `constant`, or lies in [low, high]: answered by the range index.
+  // Friends whose number compares with `constant`, or lies in one of the
+  // ranges [bounds[2i], bounds[2i+1]]: answered by the range index. With
+  // `within`, the answer may hold friends outside it (callers intersect).
   Bitmap compare(Compare op, std::int64_t constant, const Bitmap* within = nullptr) const {
-    return bins_.compare(op, constant, ints_, within);
+    return bins_.between(ValueBins::rangesOf(op, constant), ints_, within);
   }
-  Bitmap between(std::int64_t low, std::int64_t high, const Bitmap* within = nullptr) const {
-    return bins_.between(low, high, ints_, within);
-  }
-  Bitmap betweenAny(std::span<const std::int64_t> bounds, const Bitmap* within = nullptr) const {
-    return bins_.betweenAny(bounds, ints_, within);
+  Bitmap between(std::span<const std::int64_t> bounds, const Bitmap* within = nullptr) const {
+    return bins_.between(bounds, ints_, within);
   }
   std::optional<std::pair<std::int64_t, std::int64_t>> valueBounds() const { return bins_.bounds(ints_); }
   const ValueBins& rangeIndex() const { return bins_; }
@@ -105,7 +103,7 @@ class AttributeColumn {
 // One field of every event in a log. Missing values: INT64_MIN, code 0.
 class FieldColumn {
  public:
-  static constexpr std::int64_t kMissing = INT64_MIN;
+  static constexpr std::int64_t kMissing = ValueBins::kMissing;
 
   explicit FieldColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
   const ir::ColumnSpec& spec() const { return spec_; }
