@@ -5,8 +5,8 @@
 #include <stdexcept>
 
 #include "compiler/ast/ast.h"
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
 #include "compiler/sema/typed_program.h"
 
 namespace seg::ir {

@@ -9,8 +9,8 @@
 #include <nlohmann/json.hpp>
 
 #include "compiler/ast/ast.h"
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
 #include "compiler/sema/typed_program.h"
 
 namespace seg::ir {

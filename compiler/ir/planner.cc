@@ -7,8 +7,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
 
 namespace seg::ir {
 namespace {

@@ -4,7 +4,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/spelling.h"
+#include "base/spelling.h"
 #include "compiler/sema/analyzer.h"
 #include "compiler/syntax/parser.h"
 #include "stdlib/stdlib.h"

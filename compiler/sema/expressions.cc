@@ -3,8 +3,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/spelling.h"
+#include "base/civil_time.h"
+#include "base/spelling.h"
 #include "compiler/sema/analyzer.h"
 
 namespace seg::sema {

@@ -9,7 +9,7 @@
 #include <fmt/format.h>
 
 #include "compiler/ast/ast_walk.h"
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "compiler/sema/analyzer.h"
 
 namespace seg::sema {

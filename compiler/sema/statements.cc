@@ -11,9 +11,9 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/spelling.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/spelling.h"
+#include "base/timezone.h"
 #include "compiler/sema/analyzer.h"
 
 namespace seg::sema {

@@ -4,7 +4,7 @@
 
 #include "compiler/ast/ast_dump.h"
 #include "compiler/ast/ast_walk.h"
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg::sema {
 namespace {

@@ -3,7 +3,7 @@
 #include <limits>
 #include <string>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg::syntax {
 

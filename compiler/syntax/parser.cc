@@ -4,7 +4,7 @@
 
 #include "SegParser.h"
 #include "antlr4-runtime.h"
-#include "compiler/base/large_stack.h"
+#include "base/large_stack.h"
 #include "compiler/syntax/ast_builder.h"
 #include "compiler/syntax/syntax_errors.h"
 #include "compiler/syntax/token_pass.h"

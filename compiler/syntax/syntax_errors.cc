@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/spelling.h"
+#include "base/spelling.h"
 
 namespace seg::syntax {
 

@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "runtime/send/message_render.h"
 
 namespace seg {

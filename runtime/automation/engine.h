@@ -25,7 +25,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/base/timezone.h"
+#include "base/timezone.h"
 #include "compiler/ir/expr.h"
 #include "runtime/automation/state_writer.h"
 #include "runtime/exec/interpreter.h"

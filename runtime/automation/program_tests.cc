@@ -4,8 +4,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
 #include "runtime/automation/engine.h"
 
 namespace seg {

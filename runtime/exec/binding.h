@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "compiler/base/timezone.h"
+#include "base/timezone.h"
 #include "compiler/ir/expr.h"
 #include "runtime/store/store_state.h"
 

@@ -5,7 +5,7 @@
 
 #include <chrono>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg {
 namespace {

@@ -7,7 +7,7 @@
 #include <stdexcept>
 #include <string>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "compiler/source/source.h"
 
 namespace seg {

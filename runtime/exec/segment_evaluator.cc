@@ -1,6 +1,6 @@
 #include "runtime/exec/segment_evaluator.h"
 
-#include "compiler/base/spelling.h"
+#include "base/spelling.h"
 
 #include <chrono>
 

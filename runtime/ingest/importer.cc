@@ -12,7 +12,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include "compiler/base/spelling.h"
+#include "base/spelling.h"
 #include "runtime/ingest/line_reader.h"
 #include "runtime/ingest/values.h"
 

@@ -10,7 +10,7 @@
 
 #include <simdjson.h>
 
-#include "compiler/base/timezone.h"
+#include "base/timezone.h"
 #include "compiler/ir/schema.h"
 #include "runtime/store/value.h"
 

@@ -10,7 +10,7 @@
 #include <map>
 #include <optional>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg::jit {
 namespace {

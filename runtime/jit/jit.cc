@@ -15,7 +15,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "runtime/exec/interpreter.h"
 #include "runtime/jit/codegen.h"
 

@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <numeric>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "runtime/store/bitmap_io.h"
 
 namespace seg {

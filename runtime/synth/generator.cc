@@ -9,7 +9,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg {
 namespace {

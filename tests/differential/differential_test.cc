@@ -11,7 +11,7 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 #include "compiler/ir/lower.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"

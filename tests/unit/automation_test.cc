@@ -10,8 +10,8 @@
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
 #include "runtime/api/runtime.h"
 #include "runtime/automation/engine.h"
 #include "runtime/send/line_requests.h"

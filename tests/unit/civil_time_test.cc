@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg::civil {
 namespace {

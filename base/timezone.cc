@@ -1,10 +1,10 @@
-#include "compiler/base/timezone.h"
+#include "base/timezone.h"
 
 #include <date/tz.h>
 
 #include <fmt/format.h>
 
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 namespace seg {
 namespace {

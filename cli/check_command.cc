@@ -9,13 +9,13 @@
 #include <fmt/format.h>
 
 #include "compiler/ast/ast_dump.h"
-#include "compiler/driver/commands.h"
-#include "compiler/driver/output.h"
+#include "cli/commands.h"
+#include "cli/output.h"
 #include "compiler/sema/sema.h"
 #include "compiler/sema/typed_dump.h"
 #include "compiler/syntax/parser.h"
 
-namespace seg::driver {
+namespace seg::cli {
 namespace {
 
 struct CheckOptions {
@@ -132,4 +132,4 @@ Command addCheckCommand(CLI::App& app) {
   return {check, [options] { return runCheck(*options); }};
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

@@ -9,7 +9,7 @@
 #include "compiler/diagnostics/diagnostics.h"
 #include "compiler/sema/typed_program.h"
 
-namespace seg::driver {
+namespace seg::cli {
 
 struct LoadedProgram {
   SourceManager sources;
@@ -23,4 +23,4 @@ std::unique_ptr<LoadedProgram> loadProgram(const std::string& path);
 // empty; nullopt (with the error printed) when it cannot be read.
 std::optional<std::int64_t> instantOption(const std::string& option, const std::string& at, const std::string& timezone);
 
-}  // namespace seg::driver
+}  // namespace seg::cli

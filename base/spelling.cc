@@ -1,4 +1,4 @@
-#include "compiler/base/spelling.h"
+#include "base/spelling.h"
 
 #include <algorithm>
 #include <cctype>

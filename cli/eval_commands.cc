@@ -8,17 +8,17 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "compiler/base/timezone.h"
-#include "compiler/driver/commands.h"
-#include "compiler/driver/output.h"
-#include "compiler/driver/program_loader.h"
+#include "base/timezone.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/program_loader.h"
 #include "compiler/ir/lower.h"
 #include "runtime/exec/segment_evaluator.h"
 #include "runtime/ingest/values.h"
 #include "runtime/jit/jit.h"
 #include "runtime/store/store.h"
 
-namespace seg::driver {
+namespace seg::cli {
 namespace {
 
 struct EvalCommand {
@@ -246,4 +246,4 @@ Command addExplainCommand(CLI::App& app) {
   return {cmd, [c] { return runExplain(*c); }};
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

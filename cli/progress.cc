@@ -1,4 +1,4 @@
-#include "compiler/driver/progress.h"
+#include "cli/progress.h"
 
 #include <unistd.h>
 
@@ -6,7 +6,7 @@
 
 #include <fmt/format.h>
 
-namespace seg::driver {
+namespace seg::cli {
 namespace {
 
 std::string humanCount(double value, const std::string& unit) {
@@ -65,4 +65,4 @@ void Progress::draw(std::uint64_t done, std::uint64_t total, bool last) {
   std::fflush(stderr);
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

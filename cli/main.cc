@@ -4,11 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include "compiler/driver/commands.h"
-#include "compiler/driver/output.h"
+#include "cli/commands.h"
+#include "cli/output.h"
 
 int main(int argc, char** argv) {
-  using namespace seg::driver;
+  using namespace seg::cli;
   CLI::App app{"segc — check, explain, test and run seg rule programs for LINE Official Accounts"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "segc 0.1.0");

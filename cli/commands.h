@@ -6,7 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
-namespace seg::driver {
+namespace seg::cli {
 
 // Exit codes shared by every subcommand.
 inline constexpr int kExitOk = 0;
@@ -32,4 +32,4 @@ Command addSimulateCommand(CLI::App& app);
 Command addWebhookCommand(CLI::App& app);
 Command addRunCommand(CLI::App& app);
 
-}  // namespace seg::driver
+}  // namespace seg::cli

@@ -1,4 +1,4 @@
-#include "compiler/base/large_stack.h"
+#include "base/large_stack.h"
 
 #include <pthread.h>
 

@@ -1,4 +1,4 @@
-#include "compiler/driver/output.h"
+#include "cli/output.h"
 
 #include <unistd.h>
 
@@ -7,7 +7,7 @@
 
 #include <fmt/format.h>
 
-namespace seg::driver {
+namespace seg::cli {
 
 bool useColor(ColorMode mode, int fd) {
   switch (mode) {
@@ -47,4 +47,4 @@ std::string diagnosticsJson(DiagnosticEngine& diags, const SourceManager& source
   return out;
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

@@ -9,18 +9,18 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "compiler/base/timezone.h"
-#include "compiler/driver/commands.h"
-#include "compiler/driver/output.h"
-#include "compiler/driver/program_loader.h"
-#include "compiler/driver/progress.h"
+#include "base/timezone.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/program_loader.h"
+#include "cli/progress.h"
 #include "compiler/ir/schema.h"
 #include "runtime/ingest/importer.h"
 #include "runtime/ingest/values.h"
 #include "runtime/store/store.h"
 #include "runtime/synth/generator.h"
 
-namespace seg::driver {
+namespace seg::cli {
 namespace {
 
 namespace fs = std::filesystem;
@@ -412,4 +412,4 @@ Command addStatsCommand(CLI::App& app) {
   return {cmd, [dir, json] { return runStats(*dir, *json); }};
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

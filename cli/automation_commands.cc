@@ -10,11 +10,11 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "compiler/base/civil_time.h"
-#include "compiler/base/timezone.h"
-#include "compiler/driver/commands.h"
-#include "compiler/driver/output.h"
-#include "compiler/driver/program_loader.h"
+#include "base/civil_time.h"
+#include "base/timezone.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/program_loader.h"
 #include "compiler/ir/lower.h"
 #include "runtime/automation/engine.h"
 #include "runtime/automation/program_tests.h"
@@ -23,7 +23,7 @@
 #include "runtime/store/store.h"
 #include "runtime/synth/generator.h"
 
-namespace seg::driver {
+namespace seg::cli {
 namespace {
 
 // A program and a store, opened for the automation engine.
@@ -482,4 +482,4 @@ Command addOutboxCommand(CLI::App& app) {
   return {outbox, [c] { return runOutbox(*c); }};
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

@@ -6,7 +6,7 @@
 
 #include "compiler/diagnostics/diagnostics.h"
 
-namespace seg::driver {
+namespace seg::cli {
 
 enum class ColorMode { Auto, Always, Never };
 enum class DiagnosticFormat { Text, Json };
@@ -26,4 +26,4 @@ void printToolError(std::string_view message);
 void printDiagnostics(DiagnosticEngine& diags, const SourceManager& sources, const OutputOptions& options);
 std::string diagnosticsJson(DiagnosticEngine& diags, const SourceManager& sources);
 
-}  // namespace seg::driver
+}  // namespace seg::cli

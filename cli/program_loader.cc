@@ -1,16 +1,16 @@
-#include "compiler/driver/program_loader.h"
+#include "cli/program_loader.h"
 
 #include <ctime>
 
 #include <fmt/format.h>
 
-#include "compiler/base/timezone.h"
-#include "compiler/driver/output.h"
+#include "base/timezone.h"
+#include "cli/output.h"
 #include "runtime/ingest/values.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 
-namespace seg::driver {
+namespace seg::cli {
 
 std::unique_ptr<LoadedProgram> loadProgram(const std::string& path) {
   auto loaded = std::make_unique<LoadedProgram>();
@@ -41,4 +41,4 @@ std::optional<std::int64_t> instantOption(const std::string& option, const std::
   return instant;
 }
 
-}  // namespace seg::driver
+}  // namespace seg::cli

@@ -1,4 +1,4 @@
-#include "compiler/base/civil_time.h"
+#include "base/civil_time.h"
 
 #include <fmt/format.h>
 
