@@ -41,10 +41,9 @@ std::unique_ptr<AutomationSession> openSession(const std::string& programPath, c
   session->loaded = loadProgram(programPath);
   if (!session->loaded) return nullptr;
   session->program = ir::lowerProgram(session->loaded->program, &session->loaded->sources);
+  session->store = openStore(storeDir, &session->program.schema, write);
+  if (!session->store) return nullptr;
   try {
-    OpenOptions options;
-    options.readOnly = !write;
-    session->store = Store::open(storeDir, nullptr, options);
     session->jit = makeJit();
     session->writer = std::make_unique<StoreWriter>(*session->store);
     EngineOptions engineOptions;
@@ -143,6 +142,7 @@ int runPlan(const PlanCommand& c) {
     fmt::print("  arm {} ({:>4}) {:>10}  {}\n", a + 1, civil::formatPercent(arm.basisPoints), r.perArm[a], what);
   }
   if (r.capped) fmt::print("  skipped by the cap      {:>10}\n", r.capped);
+  if (r.unsendable) fmt::print("  messages left out       {:>10}  (LINE would refuse them for those friends: an empty text...)\n", r.unsendable);
   if (!r.refused.empty()) {
     printToolError(r.refused);
     return kExitErrors;
@@ -221,6 +221,13 @@ std::size_t actAsSender(AutomationEngine& engine, std::int64_t now, std::int64_t
       if (h.request.path == "/v2/bot/audienceGroup/upload" && h.request.method == "POST") {
         response = fmt::format("{{\"audienceGroupId\": {}}}", ++audienceIds);
       }
+      if (h.request.method == "GET" && h.request.path.rfind("/v2/bot/richmenu/alias/", 0) == 0) {
+        // A made-up rich menu ID, the same for the same alias.
+        std::string id = send::retryKey(h.request.path);
+        std::erase(id, '-');
+        response = fmt::format(R"({{"richMenuAliasId": "{}", "richMenuId": "richmenu-{}"}})",
+                               h.request.path.substr(h.request.path.rfind('/') + 1), id);
+      }
       engine.confirm(h.key, now, response);
       ++made;
     }
@@ -245,9 +252,9 @@ int runSimulate(const SimulateCommand& c) {
   std::optional<StoreState> state;
   if (!c.store.empty()) {
     try {
-      OpenOptions options;
-      options.readOnly = true;
-      state.emplace(Store::open(c.store, nullptr, options)->state());  // a copy: the store is not changed
+      auto store = openStore(c.store, &program.schema, false);
+      if (!store) return kExitUsage;
+      state.emplace(store->state());  // a copy: the store is not changed
     } catch (const std::exception& e) {
       printToolError(e.what());
       return kExitUsage;
@@ -320,9 +327,13 @@ int runSimulate(const SimulateCommand& c) {
   fmt::print("  LINE requests made      {:>10}\n", made);
   for (const auto& [path, n] : k.requestsByPath) fmt::print("    {:>8} × {}\n", n, path);
   for (const ir::CampaignIr& campaign : program.automation.campaigns) {
-    const auto ranAt = a.campaignRan(campaign.name);
-    fmt::print("  campaign {:<16} {}\n", campaign.name,
-               ranAt ? "ran at " + zone.formatInstant(*ranAt) : "not due in this window");
+    const CampaignRecord* record = a.campaignRecord(campaign.name);
+    std::string outcome = "not due in this window";
+    if (record != nullptr && record->refused.empty()) outcome = "ran at " + zone.formatInstant(record->time);
+    if (record != nullptr && !record->refused.empty()) {
+      outcome = fmt::format("not sent ({}): {}", zone.formatInstant(record->time), record->refused);
+    }
+    fmt::print("  campaign {:<16} {}\n", campaign.name, outcome);
   }
   if (!c.timeline.empty()) {
     std::FILE* out = std::fopen(c.timeline.c_str(), "w");
@@ -346,33 +357,36 @@ int runSimulate(const SimulateCommand& c) {
 // ---------------------------------------------------------------- webhook
 
 struct WebhookCommand {
-  std::string program, store, channelSecret, signature;
+  std::string program, store, channelSecret, signature, at;
   std::vector<std::string> bodies;
 };
 
 int runWebhook(const WebhookCommand& c) {
   auto session = openSession(c.program, c.store, true);
   if (!session) return kExitUsage;
+  // When seg takes the bodies: actions happen then, and a reply token is
+  // good for a minute from then. Each event's own time orders the state it sets.
+  const auto now = instantOption("--at", c.at, session->program.timezone);
+  if (!now) return kExitUsage;
   AutomationEngine& engine = *session->engine;
   const std::size_t queuedBefore = session->store->state().automation().outbox().size();
   int exit = kExitOk;
   for (const std::string& body : c.bodies) {
     ImportOptions options;
-    options.channelSecret = c.channelSecret;
+    options.channelSecret = channelSecret(c.channelSecret);
     options.signature = c.signature;
-    options.onRecord = [&](std::vector<Mutation> changes, const std::string& replyToken) {
+    options.onRecord = [&](InboundRecord record) {
       InboundEvent event;
-      event.replyToken = replyToken;
-      std::int64_t time = 0;
-      for (Mutation& m : changes) {
+      event.replyToken = std::move(record.replyToken);
+      event.standby = record.standby;
+      for (Mutation& m : record.changes) {
         if (m.kind == Mutation::Kind::WebhookSeen) {
           event.webhookEventId = m.name;
         } else {
-          time = std::max(time, m.time);
           event.changes.push_back(std::move(m));
         }
       }
-      engine.handle(event, time);
+      engine.handle(event, *now);
     };
     const ImportReport report = importFile(*session->store, ImportKind::Webhook, body, options);
     if (!report.fatal.empty()) {
@@ -431,8 +445,9 @@ Command addWebhookCommand(CLI::App& app) {
   webhook->add_option("program", c->program, "The .seg program")->required();
   webhook->add_option("--store", c->store, "The friend store directory")->required();
   webhook->add_option("bodies", c->bodies, "Webhook request bodies (JSON files)")->required();
-  webhook->add_option("--channel-secret", c->channelSecret, "Verify `x-line-signature` with this channel secret");
+  webhook->add_option("--channel-secret", c->channelSecret, "Verify `x-line-signature` with this channel secret (or LINE_CHANNEL_SECRET)");
   webhook->add_option("--signature", c->signature, "The request's `x-line-signature` header");
+  webhook->add_option("--at", c->at, "When seg takes the bodies (default: now)");
   return {webhook, [c] { return runWebhook(*c); }};
 }
 

@@ -62,10 +62,9 @@ std::unique_ptr<Session> open(const std::string& programPath, const std::string&
   if (!session->loaded) return nullptr;
   session->program = ir::lowerProgram(session->loaded->program, &session->loaded->sources);
   if (storeDir.empty()) return session;
+  session->store = openStore(storeDir, &session->program.schema, false);
+  if (!session->store) return nullptr;
   try {
-    OpenOptions options;
-    options.readOnly = true;
-    session->store = Store::open(storeDir, nullptr, options);
     session->jit = makeJit();
     session->evaluator = std::make_unique<SegmentEvaluator>(session->program, session->store->state(), session->jit.get(),
                                                             std::max(1u, std::thread::hardware_concurrency()));

@@ -1,5 +1,6 @@
 #include "cli/program_loader.h"
 
+#include <cstdlib>
 #include <ctime>
 
 #include <fmt/format.h>
@@ -30,6 +31,32 @@ std::unique_ptr<LoadedProgram> loadProgram(const std::string& path) {
     return nullptr;
   }
   return loaded;
+}
+
+std::unique_ptr<Store> openStore(const std::string& dir, const ir::Schema* programSchema, bool write) {
+  try {
+    OpenOptions options;
+    options.readOnly = !write;
+    options.create = write;
+    auto store = Store::open(dir, programSchema, options);
+    const RecoveryReport& r = store->recovery();
+    if (r.tornTailCut || r.discardedTransactions > 0) {
+      fmt::print(stderr,
+                 "segc: note: recovered `{}` after an interrupted write: {} transaction(s) replayed, "
+                 "{} unfinished one(s) left out\n",
+                 dir, r.replayedTransactions, r.discardedTransactions);
+    }
+    return store;
+  } catch (const std::exception& e) {
+    printToolError(e.what());
+    return nullptr;
+  }
+}
+
+std::string channelSecret(const std::string& option) {
+  if (!option.empty()) return option;
+  const char* secret = std::getenv("LINE_CHANNEL_SECRET");
+  return secret != nullptr ? secret : "";
 }
 
 std::optional<std::int64_t> instantOption(const std::string& option, const std::string& at, const std::string& timezone) {

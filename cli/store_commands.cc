@@ -25,8 +25,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-// Opens the store named on the command line, extended by the program's
-// schema when one is given. Prints the reason and returns null on failure.
+// Opens the store named on the command line, bound to the program's
+// schema when one is given.
 std::unique_ptr<Store> openStore(const std::string& dir, const std::string& programPath, bool readOnly) {
   std::optional<ir::Schema> schema;
   if (!programPath.empty()) {
@@ -34,23 +34,7 @@ std::unique_ptr<Store> openStore(const std::string& dir, const std::string& prog
     if (!loaded) return nullptr;
     schema = ir::lowerSchema(loaded->program);
   }
-  try {
-    OpenOptions options;
-    options.readOnly = readOnly;
-    options.create = !readOnly;
-    auto store = Store::open(dir, schema ? &*schema : nullptr, options);
-    const RecoveryReport& r = store->recovery();
-    if (r.tornTailCut || r.discardedTransactions > 0) {
-      fmt::print(stderr,
-                 "segc: note: recovered `{}` after an interrupted write: {} transaction(s) replayed, "
-                 "{} unfinished one(s) left out\n",
-                 dir, r.replayedTransactions, r.discardedTransactions);
-    }
-    return store;
-  } catch (const std::exception& e) {
-    printToolError(e.what());
-    return nullptr;
-  }
+  return cli::openStore(dir, schema ? &*schema : nullptr, !readOnly);
 }
 
 // ------------------------------------------------------------------ import
@@ -105,10 +89,7 @@ int runImport(const ImportCommand& command) {
   options.audienceName = command.name;
   options.now = std::time(nullptr);
   options.signature = command.signature;
-  options.channelSecret = command.channelSecret;
-  if (options.channelSecret.empty()) {
-    if (const char* secret = std::getenv("LINE_CHANNEL_SECRET")) options.channelSecret = secret;
-  }
+  options.channelSecret = channelSecret(command.channelSecret);
   int exit = kExitOk;
   for (const auto& [kind, path] : files) {
     Progress progress("importing " + fs::path(path).filename().string(), "bytes");

@@ -162,6 +162,7 @@ policyItem
     | QUIET clockLit '..' clockLit                  # quietPolicy
     | CAP INT PER durationLit                       # capPolicy
     | MIN_REACH INT                                 # minReachPolicy
+    | EXPIRED_REPLY name                            # expiredReplyPolicy
     ;
 
 // ---------------------------------------------------------------- tests
@@ -259,7 +260,7 @@ name
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
     | TO | LIMIT | SPLIT | HOLDOUT
-    | TIMEZONE | QUIET | CAP | PER | MIN_REACH
+    | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
     | CONTAINS | STARTS_WITH | ENDS_WITH | MATCHES | DEFAULT
@@ -325,6 +326,7 @@ QUIET       : 'quiet' ;
 CAP         : 'cap' ;
 PER         : 'per' ;
 MIN_REACH   : 'min_reach' ;
+EXPIRED_REPLY : 'expired_reply' ;
 GIVEN       : 'given' ;
 FRIEND      : 'friend' ;
 EXPECT      : 'expect' ;

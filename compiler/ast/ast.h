@@ -464,6 +464,7 @@ struct PolicyDecl : Decl {
   SourceRange capRange;
   std::optional<std::int64_t> minReach;
   SourceRange minReachRange;
+  std::optional<Name> expiredReply;  // `push` or `drop`
   std::vector<SourceRange> duplicateItems;
 };
 

@@ -195,6 +195,7 @@ class Dumper {
         if (p.quietFrom) line(2, "quiet " + civil::formatClock(*p.quietFrom) + " .. " + civil::formatClock(*p.quietTo), p.quietRange);
         if (p.capCount) line(2, fmt::format("cap {} per {}", *p.capCount, civil::formatDuration(p.capPeriodSeconds)), p.capRange);
         if (p.minReach) line(2, fmt::format("min_reach {}", *p.minReach), p.minReachRange);
+        if (p.expiredReply) line(2, "expired_reply " + p.expiredReply->text, p.expiredReply->range);
         break;
       }
       case DeclKind::Test: {

@@ -26,14 +26,26 @@ struct TemplatePart {
   std::uint32_t index = 0;  // Param: parameter; Attribute: IR attribute
 };
 
+using Template = std::vector<TemplatePart>;
+
+// A string of a flex container that holds placeholders: where it is (a
+// JSON pointer such as "/body/contents/0/text") and what it says.
+struct FlexSlot {
+  std::string pointer;
+  Template parts;
+  // A URL (`url`, `uri`, `previewUrl`...): filled values are encoded.
+  bool url = false;
+};
+
 struct MessageIr {
   enum class Kind : std::uint8_t { Text, Flex, Image, Sticker };
   std::string name;
   Kind kind = Kind::Text;
-  std::vector<TemplatePart> text;  // Text
-  std::string flexContents;        // Flex: the container, minified JSON
-  std::string altText;             // Flex
-  std::string imageUrl, previewUrl;  // Image (preview defaults to the image)
+  Template text;                   // Text
+  std::string flexContents;        // Flex: the container, minified JSON, placeholders as written
+  std::vector<FlexSlot> flexSlots;  // Flex: its strings with placeholders
+  Template altText;                // Flex
+  Template imageUrl, previewUrl;   // Image (preview defaults to the image)
   std::int64_t packageId = 0, stickerId = 0;  // Sticker
   std::vector<std::string> params;
   std::vector<ValueType> paramTypes;
@@ -100,7 +112,10 @@ struct RuleIr {
 
 struct RichmenuIr {
   std::string name;
-  std::string richMenuId;  // as LINE knows it
+  std::string richMenuId;  // as written: a rich menu ID (`richmenu-...`) or an alias
+  // An alias must be resolved to an ID through LINE's alias API before
+  // a link request can be made.
+  bool alias = false;
 };
 
 struct MenuRuleIr {
@@ -129,6 +144,9 @@ struct PolicyIr {
   std::optional<std::int64_t> capCount;
   std::int64_t capPeriodSeconds = 0;
   std::optional<std::int64_t> minReach;
+  // `expired_reply push` (the default) or `drop`: what happens to a reply
+  // whose token LINE no longer accepts.
+  bool expiredReplyAsPush = true;
 };
 
 struct TestItemIr {

@@ -3,6 +3,7 @@
 #include "compiler/ir/lower_automation.h"
 
 #include <algorithm>
+#include <cctype>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -11,7 +12,9 @@
 #include "compiler/ast/ast.h"
 #include "base/civil_time.h"
 #include "base/timezone.h"
+#include "compiler/sema/flex_rules.h"
 #include "compiler/sema/typed_program.h"
+#include "compiler/syntax/literals.h"
 
 namespace seg::ir {
 namespace {
@@ -33,6 +36,14 @@ TriggerIr::Kind triggerKind(sema::TriggerKind kind) {
 }
 
 TriggerIr trigger(const sema::Trigger& t) { return {triggerKind(t.kind), t.event}; }
+
+// `richmenu-` and 32 hex digits, as LINE's rich menu IDs look; anything
+// else the checker accepted is an alias.
+bool isRichMenuId(const std::string& text) {
+  constexpr std::string_view kPrefix = "richmenu-";
+  if (text.size() != kPrefix.size() + 32 || text.compare(0, kPrefix.size(), kPrefix) != 0) return false;
+  return std::all_of(text.begin() + kPrefix.size(), text.end(), [](char c) { return std::isxdigit(static_cast<unsigned char>(c)); });
+}
 
 // Turns the `line.*` conditions of a campaign into LINE's filter.demographic.
 class DemographicBuilder {
@@ -135,7 +146,7 @@ class AutomationLowerer {
 
   void run() {
     for (const sema::Message& m : typed_.messages) out_.messages.push_back(message(m));
-    for (const sema::Richmenu& r : typed_.richmenus) out_.richmenus.push_back({r.name, r.alias});
+    for (const sema::Richmenu& r : typed_.richmenus) out_.richmenus.push_back({r.name, r.alias, !isRichMenuId(r.alias)});
     std::size_t menuRule = 0;
     for (const sema::MenuRule& rule : typed_.menus) {
       MenuRuleIr lowered;
@@ -154,7 +165,7 @@ class AutomationLowerer {
     }
     for (const sema::Campaign& c : typed_.campaigns) out_.campaigns.push_back(campaign(c));
     const sema::Policy& p = typed_.policy;
-    out_.policy = {p.quietFrom, p.quietTo, p.capCount, p.capPeriodSeconds, p.minReach};
+    out_.policy = {p.quietFrom, p.quietTo, p.capCount, p.capPeriodSeconds, p.minReach, p.expiredReplyAsPush};
     for (const sema::Test& t : typed_.tests) out_.tests.push_back(test(t));
   }
 
@@ -185,10 +196,11 @@ class AutomationLowerer {
     return static_cast<std::uint32_t>(*index);
   }
 
-  // The parser found the placeholders; an escaped `\{\{` is text.
-  std::vector<TemplatePart> textTemplate(const ast::StringLitExpr& literalText, const sema::Message& m) {
-    const std::string& text = literalText.value;
-    std::vector<TemplatePart> parts;
+  // The parts of a text with placeholders (found by the parser, or in a
+  // flex file's strings); an escaped `\{\{` is text.
+  Template textTemplate(const std::string& text, const std::vector<ast::Placeholder>& placeholders,
+                        const sema::Message& m) {
+    Template parts;
     std::size_t at = 0;
     const auto literal = [&](std::string piece) {
       if (piece.empty()) return;
@@ -198,7 +210,7 @@ class AutomationLowerer {
         parts.push_back({TemplatePart::Kind::Literal, std::move(piece), 0});
       }
     };
-    for (const ast::Placeholder& placeholder : literalText.placeholders) {
+    for (const ast::Placeholder& placeholder : placeholders) {
       literal(text.substr(at, placeholder.offset - at));
       const std::string& name = placeholder.name;
       const std::string fallback = placeholder.fallback.value_or("");
@@ -214,6 +226,24 @@ class AutomationLowerer {
     }
     literal(text.substr(at));
     return parts;
+  }
+
+  Template textTemplate(const ast::StringLitExpr& literal, const sema::Message& m) {
+    return textTemplate(literal.value, literal.placeholders, m);
+  }
+
+  // The strings of a flex container that hold placeholders.
+  std::vector<FlexSlot> flexSlots(const std::string& container, const sema::Message& m) {
+    std::vector<FlexSlot> slots;
+    sema::forEachFlexString(nlohmann::json::parse(container),
+                            [&](const std::string& pointer, const std::string& key, const std::string& text) {
+                              const syntax::PlainPlaceholders found = syntax::findPlaceholders(text);
+                              const bool url = sema::isUrlKey(key);
+                              // URLs are kept as slots even without placeholders, to be encoded.
+                              if (found.found.empty() && !url) return;
+                              slots.push_back({pointer, textTemplate(text, found.found, m), url});
+                            });
+    return slots;
   }
 
   MessageIr message(const sema::Message& m) {
@@ -232,12 +262,13 @@ class AutomationLowerer {
       case MessageBody::Kind::Flex:
         out.kind = MessageIr::Kind::Flex;
         out.flexContents = m.flexJson;
-        out.altText = body.altText->value;
+        out.flexSlots = flexSlots(m.flexJson, m);
+        out.altText = textTemplate(*body.altText, m);
         break;
       case MessageBody::Kind::Image:
         out.kind = MessageIr::Kind::Image;
-        out.imageUrl = body.text->value;
-        out.previewUrl = body.preview ? body.preview->value : body.text->value;
+        out.imageUrl = textTemplate(*body.text, m);
+        out.previewUrl = textTemplate(body.preview ? *body.preview : *body.text, m);
         break;
       case MessageBody::Kind::Sticker:
         out.kind = MessageIr::Kind::Sticker;

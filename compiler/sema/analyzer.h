@@ -51,6 +51,14 @@ class Analyzer {
   // ---- statements.cc
   void checkSegments();
   void checkMessages();
+  // Reports placeholders naming neither a parameter nor an attribute;
+  // true when every one is known.
+  bool checkPlaceholders(const Message& message, const std::vector<ast::Placeholder>& placeholders,
+                         SourceRange fallbackRange, const std::string& where);
+  void warnIfCanBeEmpty(const Message& message, const std::string& value, const std::vector<ast::Placeholder>& placeholders,
+                        SourceRange range, const std::string& what);
+  void checkTextLength(const ast::StringLitExpr& text, const char* what, std::size_t limit);
+  void loadFlex(Message& message, const ast::StringLitExpr& path);
   void checkRichmenus();
   void checkMenus();
   void checkScenarios();
@@ -65,6 +73,8 @@ class Analyzer {
 
   // ---- line_rules.cc
   void checkLineRules();
+  void checkLineForms();
+  void splitCampaignAudiences();
   bool usesLine(const ast::Expr& e) const;
   bool usesFriendData(const ast::Expr& e) const;
   // The first `line.*` expression under `e`, through segment references.

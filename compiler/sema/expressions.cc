@@ -363,9 +363,14 @@ class ExprChecker {
       case Function::Date: return calendar(c, arg, scope, ref, {TypeTable::kTime}, TypeTable::kDate);
       case Function::Age: return calendar(c, arg, scope, ref, {TypeTable::kDate}, TypeTable::kInt);
       case Function::Length: return calendar(c, arg, scope, ref, {TypeTable::kString}, TypeTable::kInt);
-      case Function::Received:
       case Function::Opened:
-      case Function::Clicked: return messageStatus(c, arg, scope, ref);
+      case Function::Clicked:
+        diags_.report(DiagId::NotMeasured, c.range, info->function == Function::Opened ? "opened" : "clicked",
+                         info->function == Function::Opened ? "who opened a message" : "who tapped a link")
+            .addHelp("nothing records it, so the condition selects nobody; LINE offers impression and click "
+                     "retargeting audiences and per-request statistics instead");
+        return messageStatus(c, arg, scope, ref);
+      case Function::Received: return messageStatus(c, arg, scope, ref);
       case Function::Bucket: {
         const auto* seed = as<StringLitExpr>(&arg);
         if (seed == nullptr) {
@@ -654,6 +659,14 @@ class ExprChecker {
 
   TypeId equality(const BinaryExpr& b, TypeId l, TypeId r) {
     if (sameType(l, r)) return done(b, TypeTable::kBool);
+    const auto* number = as<IntLitExpr>(b.rhs.get());
+    if (l == TypeTable::kString && r == TypeTable::kInt && number != nullptr) {
+      // `shop == 3` where `shop` is a string: the number is the mistake.
+      const std::string name = b.lhs->kind == ExprKind::NameRef ? "`" + static_cast<const NameRefExpr&>(*b.lhs).name + "`" : "the left side";
+      diags_.report(DiagId::IncomparableTypes, b.opRange, typeNameOf(l), typeNameOf(r))
+          .addHelp(fmt::format("{} is a string: compare it with \"{}\"", name, number->value));
+      return fail(b);
+    }
     mismatch(b.opRange, l, r);
     return fail(b);
   }

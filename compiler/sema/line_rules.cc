@@ -17,9 +17,10 @@ namespace {
 
 using namespace seg::ast;
 
-// LINE's age buckets: `gte` takes age_15 .. age_70, `lt` age_20 .. age_70.
+// LINE's age buckets: `gte` and `lt` both take age_15 .. age_70 (the
+// AgeDemographic enum of LINE's OpenAPI file).
 bool isAgeLowerEdge(std::int64_t age) { return age >= 15 && age <= 70 && age % 5 == 0; }
-bool isAgeUpperEdge(std::int64_t age) { return age >= 20 && age <= 70 && age % 5 == 0; }
+bool isAgeUpperEdge(std::int64_t age) { return isAgeLowerEdge(age); }
 
 // LINE's subscriptionPeriod thresholds, in days.
 bool isFriendPeriodEdge(std::int64_t seconds) {
@@ -29,10 +30,9 @@ bool isFriendPeriodEdge(std::int64_t seconds) {
   return false;
 }
 
-std::int64_t nearestAgeEdge(std::int64_t age, bool upper) {
-  const std::int64_t lowest = upper ? 20 : 15;
+std::int64_t nearestAgeEdge(std::int64_t age) {
   std::int64_t edge = (age + 2) / 5 * 5;
-  return std::clamp(edge, lowest, std::int64_t{70});
+  return std::clamp(edge, std::int64_t{15}, std::int64_t{70});
 }
 
 }  // namespace
@@ -208,7 +208,7 @@ class LineShapeChecker {
         default:
           diags_.report(DiagId::LineAgeEdge, e.range, fmt::format("exactly {}", *value))
               .addHelp(fmt::format("use a range on bucket edges, such as `line.age in {}..{}`",
-                                   nearestAgeEdge(*value, false), nearestAgeEdge(*value, false) + 4));
+                                   nearestAgeEdge(*value), nearestAgeEdge(*value) + 4));
           return;
       }
       where = b->rhs.get();
@@ -231,10 +231,10 @@ class LineShapeChecker {
     if (!lowOk) at = fmt::format("a lower bound of {}", *low);
     if (!highOk) at += (at.empty() ? "" : " and ") + fmt::format("an upper bound of {}", *high);
     Diagnostic& d = diags_.report(DiagId::LineAgeEdge, where->range, at);
-    d.addHelp("lower bounds may be 15, 20, 25, ... 70 and upper bounds 19, 24, 29, ... 69");
+    d.addHelp("lower bounds may be 15, 20, 25, ... 70 and upper bounds 14, 19, 24, ... 69");
     if (low && high) {
-      d.addHelp(fmt::format("did you mean `line.age in {}..{}`?", nearestAgeEdge(*low, false),
-                            nearestAgeEdge(*high + 1, true) - 1));
+      d.addHelp(fmt::format("did you mean `line.age in {}..{}`?", nearestAgeEdge(*low),
+                            nearestAgeEdge(*high + 1) - 1));
     }
   }
 
@@ -274,8 +274,13 @@ void Analyzer::checkLineRules() {
     segment.usesLine = segment.decl->condition && usesLine(*segment.decl->condition);
     segment.usesFriendData = segment.decl->condition && usesFriendData(*segment.decl->condition);
   }
-  if (!lineImported_) return;
+  // Every campaign's audience is split, `use line` or not: without it the
+  // whole `to` is seg's part (it once stayed "always true" then).
+  splitCampaignAudiences();
+  if (lineImported_) checkLineForms();
+}
 
+void Analyzer::checkLineForms() {
   // Forms LINE can express, and no mixing with friend data under or/not.
   LineShapeChecker shapes(p_, diags_);
   const LineNamer namer(p_);
@@ -345,8 +350,10 @@ void Analyzer::checkLineRules() {
       rejectLineOutsideCampaign(item.condition.get(), "a test");
     }
   }
+}
 
-  // Split each campaign's audience into LINE's part and seg's part.
+void Analyzer::splitCampaignAudiences() {
+  // LINE's part (applied by its narrowcast filter) and seg's part.
   for (Campaign& c : p_.campaigns) {
     if (!c.decl->audience) continue;
     std::vector<const ast::Expr*> pending{c.decl->audience.get()};

@@ -15,6 +15,8 @@
 #include "base/spelling.h"
 #include "base/timezone.h"
 #include "compiler/sema/analyzer.h"
+#include "compiler/sema/flex_rules.h"
+#include "compiler/syntax/literals.h"
 
 namespace seg::sema {
 namespace {
@@ -23,11 +25,11 @@ using namespace seg::ast;
 namespace fs = std::filesystem;
 
 // LINE's documented limits (Messaging API reference).
+// Lengths count UTF-16 code units, as LINE does.
 constexpr std::size_t kMaxTextCharacters = 5000;
-constexpr std::size_t kMaxAltTextCharacters = 400;
+constexpr std::size_t kMaxAltTextCharacters = 1500;  // a flex message's altText
 constexpr std::size_t kMaxUrlCharacters = 2000;
 constexpr std::size_t kMaxMessagesPerRequest = 5;
-constexpr std::size_t kMaxCarouselBubbles = 12;
 
 void suggest(Diagnostic& d, const std::string& word, const std::vector<std::string>& candidates) {
   if (auto match = closestMatch(word, candidates)) d.addHelp(fmt::format("did you mean `{}`?", *match));
@@ -114,6 +116,54 @@ void Analyzer::checkSegments() {
 
 // ------------------------------------------------------------------ messages
 
+namespace {
+
+// Whether a template can render as nothing: no literal text, and a
+// placeholder without a fallback (its value may be missing or empty).
+std::optional<std::string> emptyWithout(const std::string& value, const std::vector<Placeholder>& placeholders) {
+  std::string literal;
+  std::size_t at = 0;
+  std::optional<std::string> bare;
+  for (const Placeholder& p : placeholders) {
+    literal += value.substr(at, p.offset - at);
+    at = p.offset + p.length;
+    if (!p.fallback || p.fallback->empty()) bare = bare.value_or(p.name);
+  }
+  literal += value.substr(at);
+  if (!literal.empty() || !bare) return std::nullopt;
+  return bare;
+}
+
+}  // namespace
+
+bool Analyzer::checkPlaceholders(const Message& message, const std::vector<Placeholder>& placeholders,
+                                 SourceRange fallbackRange, const std::string& where) {
+  bool known = true;
+  for (const Placeholder& placeholder : placeholders) {
+    const bool isParam = std::any_of(message.params.begin(), message.params.end(),
+                                     [&](const MessageParam& p) { return p.name == placeholder.name; });
+    if (isParam || p_.findAttribute(placeholder.name) != kNone) continue;
+    known = false;
+    std::vector<std::string> names = namesOf(message.params);
+    for (const Attribute& a : p_.attributes) names.push_back(a.name);
+    Diagnostic& d = diags_.report(DiagId::UnknownPlaceholder, placeholder.range.valid() ? placeholder.range : fallbackRange,
+                                  "{{" + placeholder.name + "}}", message.name);
+    suggest(d, placeholder.name, names);
+    if (!where.empty()) d.addHelp("it is " + where);
+    d.addHelp("a placeholder names a friend attribute (such as `{{name}}`) or a parameter of the message");
+  }
+  return known;
+}
+
+void Analyzer::warnIfCanBeEmpty(const Message& message, const std::string& value,
+                                const std::vector<Placeholder>& placeholders, SourceRange range, const std::string& what) {
+  if (const auto bare = emptyWithout(value, placeholders)) {
+    diags_.report(DiagId::MaybeEmptyText, range, what, message.name, "`" + *bare + "`")
+        .addHelp(fmt::format("LINE refuses an empty text, so such a friend is skipped (and it is recorded); "
+                             "give a fallback, such as `{{{{{}|{}}}}}`", *bare, *bare == "name" ? "お客様" : "..."));
+  }
+}
+
 void Analyzer::checkMessages() {
   for (Message& message : p_.messages) {
     const MessageDecl& decl = *message.decl;
@@ -131,82 +181,34 @@ void Analyzer::checkMessages() {
     switch (body.kind) {
       case MessageBody::Kind::Text: {
         const StringLitExpr& text = *body.text;
-        const std::size_t length = utf8::countCodePoints(text.value);
-        if (length > kMaxTextCharacters) {
-          diags_.report(DiagId::TextTooLong, text.range, "the text", length, kMaxTextCharacters);
-        }
+        checkTextLength(text, "the text", kMaxTextCharacters);
         if (text.value.empty()) diags_.report(DiagId::TypeMismatch, text.range, "some text", "an empty string");
-        for (const Placeholder& placeholder : text.placeholders) {
-          const bool isParam = std::any_of(message.params.begin(), message.params.end(),
-                                           [&](const MessageParam& p) { return p.name == placeholder.name; });
-          if (isParam || p_.findAttribute(placeholder.name) != kNone) continue;
-          std::vector<std::string> names = namesOf(message.params);
-          for (const Attribute& a : p_.attributes) names.push_back(a.name);
-          Diagnostic& d = diags_.report(DiagId::UnknownPlaceholder, placeholder.range,
-                                        "{{" + placeholder.name + "}}", message.name);
-          suggest(d, placeholder.name, names);
-          d.addHelp("a placeholder names a friend attribute (such as `{{name}}`) or a parameter of the message");
+        if (checkPlaceholders(message, text.placeholders, text.range, "") && !text.value.empty()) {
+          warnIfCanBeEmpty(message, text.value, text.placeholders, text.range, "the text");
         }
         break;
       }
       case MessageBody::Kind::Flex: {
         const StringLitExpr& alt = *body.altText;
-        const std::size_t altLength = utf8::countCodePoints(alt.value);
-        if (altLength > kMaxAltTextCharacters) {
-          diags_.report(DiagId::TextTooLong, alt.range, "the alt text", altLength, kMaxAltTextCharacters);
-        }
+        checkTextLength(alt, "the alt text", kMaxAltTextCharacters);
+        const bool altKnown = checkPlaceholders(message, alt.placeholders, alt.range, "");
         if (alt.value.empty()) {
           diags_.report(DiagId::TypeMismatch, alt.range, "an alt text", "an empty string")
               .addHelp("the alt text is shown in notifications and chat lists");
+        } else if (altKnown) {
+          warnIfCanBeEmpty(message, alt.value, alt.placeholders, alt.range, "the alt text");
         }
-        const StringLitExpr& path = *body.text;
-        const fs::path base = fs::weakly_canonical(fs::path(programDirectory()));
-        const fs::path file = fs::weakly_canonical(base / path.value);
-        const auto [baseEnd, fileIt] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
-        if (fs::path(path.value).is_absolute() || baseEnd != base.end()) {
-          diags_.report(DiagId::FlexFileOutside, path.range, path.value)
-              .addHelp("keep flex files beside the program, such as `flex/coupon.json`");
-          break;
-        }
-        std::error_code ec;
-        if (!fs::is_regular_file(file, ec)) {
-          diags_.report(DiagId::FlexFileNotFound, path.range, path.value)
-              .addHelp(fmt::format("paths are relative to the program's directory, `{}`", programDirectory()));
-          break;
-        }
-        std::ifstream in(file, std::ios::binary);
-        std::stringstream text;
-        text << in.rdbuf();
-        nlohmann::json json;
-        try {
-          json = nlohmann::json::parse(text.str());
-        } catch (const nlohmann::json::parse_error& e) {
-          // "[json.exception.parse_error.101] parse error at line 2, ..." without the id.
-          std::string why = e.what();
-          if (const std::size_t at = why.find("] "); at != std::string::npos) why = why.substr(at + 2);
-          diags_.report(DiagId::FlexInvalid, path.range, path.value, why);
-          break;
-        }
-        const std::string type = json.is_object() && json.contains("type") && json["type"].is_string()
-                                     ? json["type"].get<std::string>() : "";
-        if (type != "bubble" && type != "carousel") {
-          diags_.report(DiagId::FlexInvalid, path.range, path.value, "its \"type\" must be \"bubble\" or \"carousel\"")
-              .addHelp("the file holds the flex container (the `contents` of a flex message), not the message");
-          break;
-        }
-        if (type == "carousel" && (!json.contains("contents") || !json["contents"].is_array() ||
-                                   json["contents"].empty() || json["contents"].size() > kMaxCarouselBubbles)) {
-          diags_.report(DiagId::FlexInvalid, path.range, path.value, "a carousel holds 1 to 12 bubbles in \"contents\"");
-          break;
-        }
-        message.flexJson = json.dump();
+        loadFlex(message, *body.text);
         break;
       }
       case MessageBody::Kind::Image: {
         for (const StringLitExpr* url : {body.text.get(), body.preview.get()}) {
           if (url == nullptr) continue;
           const char* what = url == body.text.get() ? "the image" : "the preview";
-          if (url->value.rfind("https://", 0) != 0) {
+          checkPlaceholders(message, url->placeholders, url->range, "");
+          // A URL that starts with a placeholder is the friend's: checked when sent.
+          const bool startsWithValue = !url->placeholders.empty() && url->placeholders.front().offset == 0;
+          if (!startsWithValue && url->value.rfind("https://", 0) != 0) {
             diags_.report(DiagId::BadUrl, url->range, what, "must start with https://")
                 .addHelp("LINE only fetches images over HTTPS");
           } else if (url->value.size() > kMaxUrlCharacters) {
@@ -220,6 +222,67 @@ void Analyzer::checkMessages() {
         break;
     }
   }
+}
+
+void Analyzer::checkTextLength(const StringLitExpr& text, const char* what, std::size_t limit) {
+  const std::size_t units = utf8::countUtf16Units(text.value);
+  if (units <= limit) return;
+  Diagnostic& d = diags_.report(DiagId::TextTooLong, text.range, what, units, limit);
+  if (units != utf8::countCodePoints(text.value)) {
+    d.addHelp("LINE counts UTF-16 code units: an emoji beyond the basic plane counts as 2");
+  }
+}
+
+// Reads the flex file of `message` (beside the program), checks it against
+// LINE's flex rules and its placeholders against the message's names.
+void Analyzer::loadFlex(Message& message, const StringLitExpr& path) {
+  const fs::path base = fs::weakly_canonical(fs::path(programDirectory()));
+  const fs::path file = fs::weakly_canonical(base / path.value);
+  const auto [baseEnd, fileIt] = std::mismatch(base.begin(), base.end(), file.begin(), file.end());
+  if (fs::path(path.value).is_absolute() || baseEnd != base.end()) {
+    diags_.report(DiagId::FlexFileOutside, path.range, path.value)
+        .addHelp("keep flex files beside the program, such as `flex/coupon.json`");
+    return;
+  }
+  std::error_code ec;
+  if (!fs::is_regular_file(file, ec)) {
+    diags_.report(DiagId::FlexFileNotFound, path.range, path.value)
+        .addHelp(fmt::format("paths are relative to the program's directory, `{}`", programDirectory()));
+    return;
+  }
+  std::ifstream in(file, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  nlohmann::json json;
+  try {
+    json = nlohmann::json::parse(text.str());
+  } catch (const nlohmann::json::parse_error& e) {
+    // "[json.exception.parse_error.101] parse error at line 2, ..." without the id.
+    std::string why = e.what();
+    if (const std::size_t at = why.find("] "); at != std::string::npos) why = why.substr(at + 2);
+    diags_.report(DiagId::FlexInvalid, path.range, path.value, why);
+    return;
+  }
+  bool valid = true;
+  for (const std::string& problem : flexProblems(json)) {
+    diags_.report(DiagId::FlexInvalid, path.range, path.value, problem)
+        .addHelp("LINE's flex rules: https://developers.line.biz/en/reference/messaging-api/#flex-message");
+    valid = false;
+  }
+  forEachFlexString(json, [&](const std::string& pointer, const std::string& key, const std::string& value) {
+    const syntax::PlainPlaceholders found = syntax::findPlaceholders(value);
+    if (!found.error.empty()) {
+      diags_.report(DiagId::FlexInvalid, path.range, path.value, fmt::format("at {}: invalid placeholder {}", pointer, found.error))
+          .addHelp("a placeholder is `{{name}}`, or `{{name|fallback}}` to say something when the value is missing");
+      valid = false;
+    }
+    const std::string where = fmt::format("in `{}` at {}", path.value, pointer);
+    const bool known = checkPlaceholders(message, found.found, path.range, where);
+    if (known && (key == "text" || key == "altText")) {
+      warnIfCanBeEmpty(message, value, found.found, path.range, fmt::format("the text at {} of `{}`", pointer, path.value));
+    }
+  });
+  if (valid) message.flexJson = json.dump();
 }
 
 // --------------------------------------------------------------- rich menus
@@ -519,6 +582,14 @@ void Analyzer::checkPolicy() {
     p_.policy.capPeriodSeconds = decl->capPeriodSeconds;
   }
   p_.policy.minReach = decl->minReach;
+  if (decl->expiredReply) {
+    const std::string& what = decl->expiredReply->text;
+    if (what != "push" && what != "drop") {
+      diags_.report(DiagId::BadPolicyValue, decl->expiredReply->range, "expired_reply", "`push` or `drop`", what)
+          .addHelp("`push` sends a reply LINE no longer accepts as a push (it counts toward the cap); `drop` records it and sends nothing");
+    }
+    p_.policy.expiredReplyAsPush = what != "drop";
+  }
 }
 
 // ------------------------------------------------------------------- tests

@@ -148,6 +148,7 @@ struct Policy {
   std::optional<std::int64_t> capCount;
   std::int64_t capPeriodSeconds = 0;
   std::optional<std::int64_t> minReach;
+  bool expiredReplyAsPush = true;
   const ast::PolicyDecl* decl = nullptr;
 };
 

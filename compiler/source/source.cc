@@ -73,6 +73,33 @@ std::size_t countCodePoints(std::string_view text) {
   return count;
 }
 
+namespace {
+std::size_t utf16Units(char32_t cp) { return cp > 0xFFFF ? 2 : 1; }
+}  // namespace
+
+std::size_t countUtf16Units(std::string_view text) {
+  std::size_t units = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    char32_t cp = 0xFFFD;
+    const std::size_t length = decode(text, pos, cp);
+    pos += length == 0 ? 1 : length;
+    units += utf16Units(cp);
+  }
+  return units;
+}
+
+std::string_view firstUtf16Units(std::string_view text, std::size_t limit) {
+  std::size_t units = 0;
+  for (std::size_t pos = 0; pos < text.size();) {
+    char32_t cp = 0xFFFD;
+    const std::size_t length = decode(text, pos, cp);
+    if (units + utf16Units(cp) > limit) return text.substr(0, pos);
+    units += utf16Units(cp);
+    pos += length == 0 ? 1 : length;
+  }
+  return text;
+}
+
 int displayWidth(char32_t cp) {
   if (cp == 0) return 0;
   // Combining marks take no column.

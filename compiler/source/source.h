@@ -90,6 +90,12 @@ namespace utf8 {
 std::size_t decode(std::string_view text, std::size_t pos, char32_t& out);
 void append(std::string& out, char32_t cp);
 std::size_t countCodePoints(std::string_view text);
+// Length as LINE counts text: UTF-16 code units (a code point beyond the
+// Basic Multilingual Plane, such as most emoji, is 2).
+std::size_t countUtf16Units(std::string_view text);
+// The longest prefix of `text` of at most `limit` UTF-16 units, never
+// cutting a code point in two.
+std::string_view firstUtf16Units(std::string_view text, std::size_t limit);
 // Terminal columns a code point occupies (2 for East Asian wide characters).
 int displayWidth(char32_t cp);
 int displayWidth(std::string_view text);

@@ -389,6 +389,9 @@ class AstBuilder::Impl {
         if (out->minReach) out->duplicateItems.push_back(where);
         out->minReach = integer(m->INT());
         out->minReachRange = where;
+      } else if (auto* r = dynamic_cast<P::ExpiredReplyPolicyContext*>(item)) {
+        if (out->expiredReply) out->duplicateItems.push_back(where);
+        out->expiredReply = name(r->name());
       }
     }
     return out;

@@ -3,6 +3,8 @@
 #include <limits>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "base/civil_time.h"
 
 namespace seg::syntax {
@@ -60,6 +62,25 @@ std::u32string_view trim(std::u32string_view text) {
   return text;
 }
 
+constexpr const char* kPlaceholderHelp =
+    "a placeholder is `{{name}}`, or `{{name|fallback}}` to say something when the value is missing";
+
+// What is between `{{` and `}}`: the name and fallback of a placeholder,
+// or why it is not one (`why` set, placeholder empty).
+std::optional<ast::Placeholder> placeholderContent(std::u32string_view content, std::string& why) {
+  const std::size_t bar = content.find(U'|');
+  const std::u32string_view inner = trim(content.substr(0, bar));
+  if (!isPlaceholderPath(inner)) {
+    why = inner.empty() ? (bar == std::u32string_view::npos ? "it is empty" : "no name before `|`")
+                        : "expected a name such as `name` or `e.product`";
+    return std::nullopt;
+  }
+  ast::Placeholder placeholder;
+  placeholder.name = toUtf8(inner);
+  if (bar != std::u32string_view::npos) placeholder.fallback = toUtf8(trim(content.substr(bar + 1)));
+  return placeholder;
+}
+
 // Scans `{{...}}` at index `open` of the string's code points (the first
 // `{`); returns the index just past the closing braces.
 std::size_t scanPlaceholder(const TokenSpan& token, std::u32string_view chars, std::size_t open,
@@ -71,19 +92,15 @@ std::size_t scanPlaceholder(const TokenSpan& token, std::u32string_view chars, s
         .addHelp("write a literal brace as `\\{`");
     return open + 2;
   }
-  const std::u32string_view content = chars.substr(open + 2, close - open - 2);
-  const std::size_t bar = content.find(U'|');
-  const std::u32string_view inner = trim(content.substr(0, bar));
   const SourceRange range = token.rangeOfChars(open, close + 2 - open);
-  if (!isPlaceholderPath(inner)) {
-    diags.report(DiagId::InvalidPlaceholder, range, toUtf8(chars.substr(open, close + 2 - open)),
-                 inner.empty() ? (bar == std::u32string_view::npos ? "it is empty" : "no name before `|`")
-                                 : "expected a name such as `name` or `e.product`")
-        .addHelp("a placeholder is `{{name}}`, or `{{name|fallback}}` to say something when the value is missing");
+  std::string why;
+  if (auto placeholder = placeholderContent(chars.substr(open + 2, close - open - 2), why)) {
+    placeholder->range = range;
+    placeholder->offset = out.value.size();
+    out.placeholders.push_back(std::move(*placeholder));
   } else {
-    ast::Placeholder placeholder{toUtf8(inner), range, std::nullopt, out.value.size(), 0};
-    if (bar != std::u32string_view::npos) placeholder.fallback = toUtf8(trim(content.substr(bar + 1)));
-    out.placeholders.push_back(std::move(placeholder));
+    diags.report(DiagId::InvalidPlaceholder, range, toUtf8(chars.substr(open, close + 2 - open)), why)
+        .addHelp(kPlaceholderHelp);
   }
   return close + 2;
 }
@@ -110,6 +127,28 @@ std::size_t decodeUnicodeEscape(std::u32string_view chars, std::size_t backslash
 }
 
 }  // namespace
+
+PlainPlaceholders findPlaceholders(std::string_view text) {
+  PlainPlaceholders out;
+  for (std::size_t open = text.find("{{"); open != std::string_view::npos; open = text.find("{{", open)) {
+    const std::size_t close = text.find("}}", open + 2);
+    if (close == std::string_view::npos) {
+      if (out.error.empty()) out.error = fmt::format("`{}` is missing `}}}}`", text.substr(open, 20));
+      break;
+    }
+    std::string why;
+    auto placeholder = placeholderContent(codePoints(text.substr(open + 2, close - open - 2)), why);
+    if (!placeholder) {
+      if (out.error.empty()) out.error = fmt::format("`{}`: {}", text.substr(open, close + 2 - open), why);
+    } else {
+      placeholder->offset = open;
+      placeholder->length = close + 2 - open;
+      out.found.push_back(std::move(*placeholder));
+    }
+    open = close + 2;
+  }
+  return out;
+}
 
 void decodeString(const TokenSpan& token, bool terminated, ast::StringLitExpr& out,
                   DiagnosticEngine& diags) {

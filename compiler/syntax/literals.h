@@ -5,7 +5,9 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "compiler/ast/ast.h"
 #include "compiler/diagnostics/diagnostics.h"
@@ -25,6 +27,16 @@ struct TokenSpan {
 // `raw` includes the quotes (the closing one is missing when unterminated).
 void decodeString(const TokenSpan& token, bool terminated, ast::StringLitExpr& out,
                   DiagnosticEngine& diags);
+
+// The `{{name}}` and `{{name|fallback}}` placeholders of a plain string
+// (the string values of a flex file, which has no seg escapes). Offsets
+// and lengths are in bytes; ranges are left invalid. `error` says what is
+// wrong with the first malformed one ("" when none).
+struct PlainPlaceholders {
+  std::vector<ast::Placeholder> found;
+  std::string error;
+};
+PlainPlaceholders findPlaceholders(std::string_view text);
 
 std::optional<std::int64_t> decodeInt(const TokenSpan& token, DiagnosticEngine& diags);
 std::optional<std::int64_t> decodePercent(const TokenSpan& token, DiagnosticEngine& diags);

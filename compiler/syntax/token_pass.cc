@@ -35,13 +35,28 @@ std::string describeChar(char32_t cp) {
   return text + "`";
 }
 
-// Full-width forms typed with a Japanese IME: say which ASCII was meant.
+// What seg writes for a character other languages use as an operator;
+// "" when it is not one.
+const char* segSpelling(char32_t ascii) {
+  switch (ascii) {
+    case '&': return "and";
+    case '|': return "or";
+    case '!': return "not";
+    default: return "";
+  }
+}
+
+// Full-width forms typed with a Japanese IME: say which ASCII was meant
+// (and for operators, seg's word for them).
 void addCharHelp(Diagnostic& d, char32_t cp) {
   if (cp == 0x3000) {
     d.addHelp("this is a full-width space; use an ordinary space outside strings");
   } else if (cp >= 0xFF01 && cp <= 0xFF5E) {
-    const std::string ascii(1, static_cast<char>(cp - 0xFEE0));
-    d.addHelp(fmt::format("did you mean `{}`? full-width characters are only allowed inside strings", ascii));
+    const char32_t ascii = cp - 0xFEE0;
+    const std::string meant = *segSpelling(ascii) != '\0' ? segSpelling(ascii) : std::string(1, static_cast<char>(ascii));
+    d.addHelp(fmt::format("did you mean `{}`? full-width characters are only allowed inside strings", meant));
+  } else if (*segSpelling(cp) != '\0') {
+    d.addHelp(fmt::format("seg writes `{}`", segSpelling(cp)));
   } else if (cp == 0x201C || cp == 0x201D || cp == 0x300C || cp == 0x300D) {
     d.addHelp("strings are written in straight double quotes: \"...\"");
   } else if (cp > 0x7F) {

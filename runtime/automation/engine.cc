@@ -72,6 +72,7 @@ struct AutomationEngine::Run {
   std::string source;    // for the timeline
   std::string identity;  // for outbox keys: the same work gives the same keys
   std::string replyToken;
+  std::int64_t replyExpires = 0;  // when LINE stops accepting the token
   int requests = 0;
 };
 
@@ -81,7 +82,8 @@ AutomationEngine::AutomationEngine(const ir::Program& program, StateWriter& writ
       writer_(writer),
       options_(options),
       zone_(*TimeZone::find(program.timezone)),
-      evaluator_(std::make_unique<SegmentEvaluator>(program, writer.state(), options.compiler, options.threads)) {}
+      evaluator_(std::make_unique<SegmentEvaluator>(program, writer.state(), options.compiler, options.threads)),
+      renderer_(program.automation) {}
 
 AutomationEngine::~AutomationEngine() = default;
 
@@ -89,7 +91,10 @@ AutomationEngine::~AutomationEngine() = default;
 
 void AutomationEngine::stage(Mutation m) { writer_.stage({std::move(m)}); }
 
-void AutomationEngine::commit() { writer_.commit(); }
+void AutomationEngine::commit() {
+  writer_.commit();
+  menuByAction_.clear();
+}
 
 void AutomationEngine::note(TimelineEntry entry) {
   if (options_.keepTimeline) timeline_.push_back(std::move(entry));
@@ -125,11 +130,10 @@ std::string AutomationEngine::format(const Val& v, ir::ValueType type, const ir:
   return std::to_string(v.i);
 }
 
-std::vector<send::Json> AutomationEngine::renderCalls(const std::vector<ir::MessageCall>& calls,
-                                                      std::uint32_t friendId, const TriggerEvent* trigger,
-                                                      std::int64_t now) const {
+RenderedCalls AutomationEngine::renderCalls(const std::vector<ir::MessageCall>& calls, std::uint32_t friendId,
+                                            const TriggerEvent* trigger, std::int64_t now) const {
   const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
-  std::vector<send::Json> out;
+  RenderedCalls out;
   for (const ir::MessageCall& call : calls) {
     const ir::MessageIr& message = automation_.messages[call.message];
     send::RenderInput input;
@@ -140,9 +144,24 @@ std::vector<send::Json> AutomationEngine::renderCalls(const std::vector<ir::Mess
       const ir::ColumnSpec& column = program_.schema.attributes[attribute];
       return format(attributeValue(attribute, friendId), column.type, &column);
     };
-    out.push_back(send::renderMessage(message, input).message);
+    send::Rendered rendered = renderer_.render(call.message, input);
+    if (!rendered.unsendable.empty()) {
+      out.skipped.emplace_back(message.name, std::move(rendered.unsendable));
+      continue;
+    }
+    out.messages.push_back(std::move(rendered.message));
+    out.names.push_back(message.name);
   }
   return out;
+}
+
+void AutomationEngine::recordSkipped(const UserId& user, const std::string& name, std::int64_t now,
+                                     const std::string& why) {
+  Mutation skipped = Mutation::of(Mutation::Kind::SendSkipped, user);
+  skipped.name = name;
+  skipped.time = now;
+  skipped.value = Value::ofString(why);
+  stage(std::move(skipped));
 }
 
 std::string AutomationEngine::putInOutbox(send::LineRequest request, std::int64_t now, std::int64_t notBefore,
@@ -153,10 +172,52 @@ std::string AutomationEngine::putInOutbox(send::LineRequest request, std::int64_
   m.index = static_cast<std::uint32_t>(std::max<std::int64_t>(0, notBefore - now));
   m.value = Value::ofString(request.toJson());
   m.users = std::move(users);
+  m.on = request.expiresAt != 0;
   for (std::string& c : carries) m.fields.push_back(Value::ofString(std::move(c)));
   ++counters_.requestsByPath[request.endpoint()];
   stage(std::move(m));
   return request.key;
+}
+
+std::string AutomationEngine::richMenuIdFor(const ir::RichmenuIr& menu, std::int64_t now, std::vector<std::string>& after) {
+  // An alias may be pointed at another menu: its ID is looked up again after this.
+  constexpr std::int64_t kAliasFreshSeconds = 3600;
+  if (!menu.alias) return menu.richMenuId;
+  const ResolvedAlias* resolved = state().automation().alias(menu.richMenuId);
+  if (resolved != nullptr && now - resolved->resolvedAt < kAliasFreshSeconds) return resolved->richMenuId;
+  auto& key = aliasLookups_[menu.richMenuId];
+  if (key.empty() || !state().automation().outbox().contains(key)) {
+    key = outboxKey(now, "richmenu-alias/" + menu.richMenuId);
+    putInOutbox(send::lookupAlias(key, menu.richMenuId), now, now, {}, {});
+  }
+  after.push_back(key);
+  return send::aliasPlaceholder(menu.richMenuId);
+}
+
+void AutomationEngine::expireReplies(std::int64_t now) {
+  const AutomationState& a = state().automation();
+  while (!a.expiring().empty() && a.expiring().begin()->first <= now) {
+    const std::string key = a.expiring().begin()->second;
+    const OutboxEntry entry = a.outbox().at(key);
+    const send::LineRequest reply = send::LineRequest::fromJson(entry.request);
+    Mutation done = Mutation::of(Mutation::Kind::OutboxDone);
+    done.name = key;
+    done.time = now;
+    done.value = Value::ofString("the reply token expired");
+    stage(std::move(done));
+    const UserId user = entry.users.empty() ? UserId() : entry.users.front();
+    const std::optional<std::uint32_t> friendId = state().friends().find(user);
+    const std::string names = fmt::format("{}", fmt::join(entry.carries, ", "));
+    if (automation_.policy.expiredReplyAsPush && !entry.users.empty() && friendId && !state().blocked().contains(*friendId)) {
+      // Still an answer to the friend: not held by quiet hours, not capped.
+      putInOutbox(send::push(key + "/as-push", user.toString(), reply.body.at("messages")), now, now, entry.users, entry.carries);
+      note({now, *friendId, Kind::Sent, names, "a reply whose token expired", "sent as a push"});
+    } else {
+      for (const std::string& name : entry.carries) recordSkipped(user, name, now, "the reply token expired");
+      note({now, friendId.value_or(~0u), Kind::Skipped, names, "a reply whose token expired", "dropped (expired_reply drop)"});
+    }
+    commit();
+  }
 }
 
 // ------------------------------------------------------------------ timing
@@ -273,10 +334,15 @@ class AutomationEngine::Actions {
   void linkMenu(std::uint32_t menu) {
     const ir::RichmenuIr& richmenu = e_.automation_.richmenus[menu];
     const AutomationState& a = e_.state().automation();
+    e_.menuByAction_.insert(run_.friendId);
     if (a.linkedMenu(run_.friendId) == richmenu.name) return;  // already on it
     const std::string user = e_.userOf(run_.friendId);
-    e_.putInOutbox(send::linkMenu(nextKey("menu"), user, richmenu.richMenuId), run_.now, run_.now,
-                   {e_.state().friends().user(run_.friendId)}, {});
+    std::vector<std::string> after;
+    const std::string key = nextKey("menu");
+    const std::string richMenuId = e_.richMenuIdFor(richmenu, run_.now, after);
+    send::LineRequest link = send::linkMenu(key, user, richMenuId);
+    link.after = std::move(after);
+    e_.putInOutbox(std::move(link), run_.now, run_.now, {e_.state().friends().user(run_.friendId)}, {});
     Mutation m = forFriend(Mutation::Kind::MenuLink);
     m.name = richmenu.name;
     m.value = Value::ofString(a.rulesMenu(run_.friendId));
@@ -291,28 +357,43 @@ class AutomationEngine::Actions {
 
   void send(const std::vector<ir::MessageCall>& calls, bool asReply) {
     const StoreState& state = e_.state();
-    const std::vector<std::string> names = messageNames(e_.automation_, calls);
-    const std::string joined = fmt::format("{}", fmt::join(names, ", "));
+    const std::string joined = fmt::format("{}", fmt::join(messageNames(e_.automation_, calls), ", "));
     if (state.blocked().contains(run_.friendId)) {
       e_.note({run_.now, run_.friendId, Kind::Skipped, joined, run_.source, "the friend blocked the account"});
       return;
     }
-    const std::vector<send::Json> rendered = e_.renderCalls(calls, run_.friendId, run_.trigger, run_.now);
+    const RenderedCalls rendered = e_.renderCalls(calls, run_.friendId, run_.trigger, run_.now);
     const UserId& user = state.friends().user(run_.friendId);
+    for (const auto& [name, why] : rendered.skipped) {
+      e_.recordSkipped(user, name, run_.now, why);
+      e_.note({run_.now, run_.friendId, Kind::Skipped, name, run_.source, why});
+    }
+    if (rendered.messages.empty()) return;
+    const std::vector<std::string>& names = rendered.names;
     // A reply answers the friend at once: not held, not capped. A token is
     // good for one reply; later replies to the same event are pushes.
     if (asReply && !run_.replyToken.empty()) {
-      for (const auto& part : send::batches(rendered, send::kMaxMessages)) {
-        const std::string token = std::exchange(run_.replyToken, "");
-        if (token.empty()) break;
-        e_.putInOutbox(send::reply(nextKey("reply"), token, send::Json(part)), run_.now, run_.now, {user}, names);
+      const auto parts = send::batches(rendered.messages, send::kMaxMessages);
+      e_.putInOutbox(send::reply(nextKey("reply"), std::exchange(run_.replyToken, ""), send::Json(parts.front()), run_.replyExpires),
+                     run_.now, run_.now, {user}, names);
+      for (std::size_t i = 0; i < rendered.messages.size(); ++i) {
+        e_.note({run_.now, run_.friendId, Kind::Replied, names[i], run_.source, rendered.messages[i].dump()});
       }
-      for (std::size_t i = 0; i < rendered.size(); ++i) {
-        e_.note({run_.now, run_.friendId, Kind::Replied, names[i], run_.source, rendered[i].dump()});
+      e_.counters_.messagesSent += rendered.messages.size();
+      if (parts.size() == 1) return;
+      // More than five messages: the rest go as pushes, after the reply.
+      RenderedCalls rest;
+      for (std::size_t i = send::kMaxMessages; i < rendered.messages.size(); ++i) {
+        rest.messages.push_back(rendered.messages[i]);
+        rest.names.push_back(names[i]);
       }
-      e_.counters_.messagesSent += rendered.size();
-      return;
+      return push(rest, user, joined);
     }
+    push(rendered, user, joined);
+  }
+
+  void push(const RenderedCalls& rendered, const UserId& user, const std::string& joined) {
+    const std::vector<std::string>& names = rendered.names;
     std::int64_t at = run_.now;
     if (e_.inQuietHours(at)) {
       at = e_.quietEnd(at);
@@ -320,12 +401,7 @@ class AutomationEngine::Actions {
       e_.note({run_.now, run_.friendId, Kind::Held, joined, run_.source, "quiet hours: until " + e_.zone_.formatInstant(at)});
     }
     if (e_.capped(run_.friendId, at)) {
-      for (const std::string& name : names) {
-        Mutation skipped = forFriend(Mutation::Kind::SendSkipped);
-        skipped.name = name;
-        skipped.value = Value::ofString("cap");
-        e_.stage(std::move(skipped));
-      }
+      for (const std::string& name : names) e_.recordSkipped(user, name, run_.now, "cap");
       ++e_.counters_.skippedByCap;
       e_.note({at, run_.friendId, Kind::Skipped, joined, run_.source, "frequency cap"});
       return;
@@ -333,13 +409,13 @@ class AutomationEngine::Actions {
     Mutation charge = forFriend(Mutation::Kind::CapCharge);
     charge.time = at;
     e_.stage(std::move(charge));
-    for (const auto& part : send::batches(rendered, send::kMaxMessages)) {
+    for (const auto& part : send::batches(rendered.messages, send::kMaxMessages)) {
       e_.putInOutbox(send::push(nextKey("push"), user.toString(), send::Json(part)), run_.now, at, {user}, names);
     }
-    for (std::size_t i = 0; i < rendered.size(); ++i) {
-      e_.note({at, run_.friendId, Kind::Sent, names[i], run_.source, rendered[i].dump()});
+    for (std::size_t i = 0; i < rendered.messages.size(); ++i) {
+      e_.note({at, run_.friendId, Kind::Sent, names[i], run_.source, rendered.messages[i].dump()});
     }
-    e_.counters_.messagesSent += rendered.size();
+    e_.counters_.messagesSent += rendered.messages.size();
   }
 
   AutomationEngine& e_;
@@ -362,6 +438,15 @@ Val AutomationEngine::attributeValue(std::uint32_t attribute, std::uint32_t frie
 
 bool AutomationEngine::test(ir::NodeId condition, std::uint32_t friendId, std::int64_t now) const {
   return Interpreter(evaluator_->bound(), EvalTime::at(now, zone_)).test(condition, friendId);
+}
+
+std::string AutomationEngine::describe(ir::NodeId value, std::uint32_t friendId, std::int64_t now) const {
+  const Val v = Interpreter(evaluator_->bound(), EvalTime::at(now, zone_)).value(value, friendId, nullptr);
+  if (!v.present) return "missing";
+  const ir::Node& n = program_.node(value);
+  const ir::ColumnSpec* column = n.op == ir::Op::Attr ? &program_.schema.attributes[n.a] : nullptr;
+  const std::string text = format(v, n.type, column);
+  return n.type == ir::ValueType::String || n.type == ir::ValueType::Enum ? "`" + text + "`" : text;
 }
 
 std::string AutomationEngine::menuOf(std::uint32_t friendId) const {
@@ -541,12 +626,19 @@ bool AutomationEngine::handle(const InboundEvent& event, std::int64_t now) {
     changes.push_back(std::move(seen));
   }
   writer_.stage(changes);
+  if (event.standby) {
+    // Another channel answers this friend: record, never act.
+    commit();
+    return true;
+  }
   for (std::size_t i = 0; i < event.changes.size(); ++i) {
     const Mutation& change = event.changes[i];
     if (change.kind == Mutation::Kind::WebhookSeen || change.kind == Mutation::Kind::AudienceAdd) continue;
     const std::optional<std::uint32_t> friendId = state().friends().find(change.user);
     if (!friendId) continue;
-    onEvent(*friendId, change, event, std::max(now, change.time));
+    // Actions happen when seg takes the event; its own time only orders the
+    // state it sets (an event stamped in the future moves no clock).
+    onEvent(*friendId, change, event, now);
   }
   commit();
   advanceTo(now);  // steps due at once (`day 0`)
@@ -607,6 +699,7 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
     run.source = "rule " + rule.label;
     run.identity = fmt::format("{}/rule{}", eventIdentity, r);
     run.replyToken = std::exchange(replyToken, "");
+    run.replyExpires = std::min(now + send::kReplyTokenSeconds, change.time + send::kReplyTokenEventSeconds);
     Actions(*this, run).perform(rule.actions);
     if (!run.replyToken.empty()) replyToken = run.replyToken;  // unused: the next rule may reply
   }
@@ -627,6 +720,7 @@ void AutomationEngine::advanceTo(std::int64_t now) {
     clock_ = now;
     recomputeMenus(now);
   }
+  expireReplies(now);
   const bool hasMenus = !automation_.menus.empty();
   while (true) {
     const std::set<Timer>& timers = state().automation().timers();
@@ -639,7 +733,7 @@ void AutomationEngine::advanceTo(std::int64_t now) {
       what = What::Day;
     }
     for (const ir::CampaignIr& c : automation_.campaigns) {
-      if (c.at <= now && !state().automation().campaignRan(c.name) && (!next || c.at < *next)) {
+      if (c.at <= now && state().automation().campaignRecord(c.name) == nullptr && (!next || c.at < *next)) {
         next = c.at;
         what = What::Campaign;
       }
@@ -678,18 +772,23 @@ void AutomationEngine::advanceTo(std::int64_t now) {
 
 void AutomationEngine::runDueCampaigns(std::int64_t now) {
   for (const ir::CampaignIr& c : automation_.campaigns) {
-    if (c.at > now || state().automation().campaignRan(c.name)) continue;
+    if (c.at > now || state().automation().campaignRecord(c.name) != nullptr) continue;
+    std::string refused;
     if (now - c.at > kCampaignGrace) {
-      Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
-      ran.name = c.name;
-      ran.time = now;
-      stage(std::move(ran));
-      commit();
-      note({now, ~0u, Kind::Refused, c.name, "campaign " + c.name,
-            fmt::format("missed: it was due at {}", zone_.formatInstant(c.at))});
-      continue;
+      refused = fmt::format("missed: it was due at {} and found a day later", zone_.formatInstant(c.at));
+    } else {
+      refused = runCampaign(c.name, now, true).refused;
     }
-    runCampaign(c.name, now, true);
+    if (refused.empty()) continue;
+    // Not sent, but dealt with: the scheduler does not try it again (`segc
+    // plan --record` still can).
+    Mutation record = Mutation::of(Mutation::Kind::CampaignRan);
+    record.name = c.name;
+    record.time = now;
+    record.value = Value::ofString(refused);
+    stage(std::move(record));
+    commit();
+    note({now, ~0u, Kind::Refused, c.name, "campaign " + c.name, refused});
   }
 }
 
@@ -717,17 +816,29 @@ void AutomationEngine::recomputeMenu(std::uint32_t friendId, std::int64_t now) {
   const bool accountDefault = r.segment == ~0u && options_.defaultMenuAccountWide;
   const std::string target = accountDefault ? "" : menu.name;
   const UserId user = state().friends().user(friendId);
-  const std::string identity = fmt::format("{}/menu", user.toString());
+  Mutation m = Mutation::of(Mutation::Kind::MenuLink, user);
+  m.value = Value::ofString(menu.name);
+  if (menuByAction_.contains(friendId)) {
+    // A `richmenu` action chose this friend's menu in this unit of work:
+    // the rules' answer is noted, the action's menu stays.
+    m.name = a.linkedMenu(friendId);
+    stage(std::move(m));
+    return;
+  }
   if (a.linkedMenu(friendId) != target) {
-    const std::string key = outboxKey(now, identity);
-    putInOutbox(accountDefault ? send::unlinkMenu(key, user.toString()) : send::linkMenu(key, user.toString(), menu.richMenuId),
-                now, now, {user}, {});
+    const std::string key = outboxKey(now, fmt::format("{}/menu", user.toString()));
+    send::LineRequest request = send::unlinkMenu(key, user.toString());
+    if (!accountDefault) {
+      std::vector<std::string> after;
+      const std::string richMenuId = richMenuIdFor(menu, now, after);
+      request = send::linkMenu(key, user.toString(), richMenuId);
+      request.after = std::move(after);
+    }
+    putInOutbox(std::move(request), now, now, {user}, {});
     ++counters_.menuChanges;
     note({now, friendId, Kind::Menu, menu.name, "menus", accountDefault ? "unlinked: the account's default" : "linked"});
   }
-  Mutation m = Mutation::of(Mutation::Kind::MenuLink, user);
   m.name = target;
-  m.value = Value::ofString(menu.name);
   stage(std::move(m));
 }
 
@@ -736,9 +847,8 @@ void AutomationEngine::recomputeMenus(std::int64_t now) {
   const BoundProgram& bound = evaluator_->bound();
   Bitmap remaining = bound.universe();
   std::vector<Mutation> changes;
-  std::map<std::string, std::vector<std::string>> links;  // rich menu id -> users
+  std::map<std::uint32_t, std::vector<std::string>> links;  // rich menu -> users
   std::vector<std::string> unlinks;
-  std::map<std::string, std::string> menuNames;  // rich menu id -> name
   const AutomationState& a = state().automation();
   for (const ir::MenuRuleIr& rule : automation_.menus) {
     Bitmap members = remaining;
@@ -754,8 +864,7 @@ void AutomationEngine::recomputeMenus(std::int64_t now) {
         if (accountDefault) {
           unlinks.push_back(user.toString());
         } else {
-          links[menu.richMenuId].push_back(user.toString());
-          menuNames[menu.richMenuId] = menu.name;
+          links[rule.richmenu].push_back(user.toString());
         }
         note({now, id, Kind::Menu, menu.name, "menus (day start)", accountDefault ? "unlinked" : "linked"});
       }
@@ -768,11 +877,16 @@ void AutomationEngine::recomputeMenus(std::int64_t now) {
   if (changes.empty()) return;
   writer_.stage(std::move(changes));
   const std::string day = civil::formatDate(zone_.localDay(now));
-  for (const auto& [richMenuId, users] : links) {
+  for (const auto& [richmenu, users] : links) {
+    const ir::RichmenuIr& menu = automation_.richmenus[richmenu];
+    std::vector<std::string> after;
+    const std::string richMenuId = richMenuIdFor(menu, now, after);
     std::size_t part = 0;
     for (const auto& batch : send::batches(users, send::kMaxBulkMenu)) {
-      const std::string key = outboxKey(now, fmt::format("menus/{}/link/{}/{}", day, menuNames[richMenuId], part++));
-      putInOutbox(send::bulkLinkMenu(key, richMenuId, batch), now, now, {}, {});
+      const std::string key = outboxKey(now, fmt::format("menus/{}/link/{}/{}", day, menu.name, part++));
+      send::LineRequest request = send::bulkLinkMenu(key, richMenuId, batch);
+      request.after = after;
+      putInOutbox(std::move(request), now, now, {}, {});
       counters_.menuChanges += batch.size();
     }
   }
@@ -879,10 +993,24 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
         changes.push_back(std::move(skipped));
         continue;
       }
-      Mutation charge = Mutation::of(Mutation::Kind::CapCharge, s.friends().user(id));
-      charge.time = at;
-      changes.push_back(std::move(charge));
-      send::Json messages = send::Json(renderCalls(c->arms[a].messages, id, nullptr, now));
+      const RenderedCalls rendered = renderCalls(c->arms[a].messages, id, nullptr, now);
+      for (const auto& [message, why] : rendered.skipped) {
+        Mutation skipped = Mutation::of(Mutation::Kind::SendSkipped, s.friends().user(id));
+        skipped.name = message;
+        skipped.time = now;
+        skipped.value = Value::ofString(why);
+        changes.push_back(std::move(skipped));
+        ++report.unsendable;
+      }
+      if (rendered.messages.empty()) continue;
+      // Through LINE's filter, seg cannot know who receives it: the cap
+      // counts only sends seg knows reach the friend (docs/automation.md).
+      if (!lineFilter) {
+        Mutation charge = Mutation::of(Mutation::Kind::CapCharge, s.friends().user(id));
+        charge.time = at;
+        changes.push_back(std::move(charge));
+      }
+      send::Json messages = send::Json(rendered.messages);
       std::string text = messages.dump();
       byContent[text].push_back(id);
       contents.emplace(std::move(text), std::move(messages));
@@ -945,15 +1073,9 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
     }
   }
   if (!report.refused.empty()) {
+    // A refused campaign has not run: nothing is recorded here (the
+    // scheduler records that it dealt with it, see runDueCampaigns).
     report.requests.clear();
-    if (record) {
-      Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
-      ran.name = name;
-      ran.time = now;
-      stage(std::move(ran));
-      commit();
-      note({now, ~0u, Kind::Refused, name, "campaign " + name, report.refused});
-    }
     return report;
   }
   if (!record) return report;
@@ -986,17 +1108,29 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
 // ------------------------------------------------------------------ outbox
 
 std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
-  std::vector<HandOut> out;
+  struct Ready {
+    const std::string* key;
+    const OutboxEntry* entry;
+  };
+  std::vector<Ready> ready;
   const auto& outbox = state().automation().outbox();
   for (const auto& [key, entry] : outbox) {
-    if (entry.notBefore > now) continue;
-    send::LineRequest request = send::LineRequest::fromJson(entry.request);
+    // A reply LINE would refuse is never handed out (advanceTo turns it
+    // into a push or drops it).
+    if (entry.notBefore > now || (entry.expiresAt != 0 && entry.expiresAt <= now)) continue;
+    ready.push_back({&key, &entry});
+  }
+  // In the order the actions that planned them ran.
+  std::sort(ready.begin(), ready.end(), [](const Ready& a, const Ready& b) {
+    return std::tie(a.entry->notBefore, a.entry->sequence) < std::tie(b.entry->notBefore, b.entry->sequence);
+  });
+  std::vector<HandOut> out;
+  for (const Ready& r : ready) {
+    send::LineRequest request = send::LineRequest::fromJson(r.entry->request);
     const bool waiting = std::any_of(request.after.begin(), request.after.end(),
                                      [&](const std::string& k) { return outbox.contains(k); });
-    if (waiting) continue;
-    out.push_back({key, entry.notBefore, std::move(request)});
+    if (!waiting) out.push_back({*r.key, r.entry->notBefore, std::move(request)});
   }
-  std::stable_sort(out.begin(), out.end(), [](const HandOut& a, const HandOut& b) { return a.notBefore < b.notBefore; });
   return out;
 }
 
@@ -1006,34 +1140,45 @@ void AutomationEngine::confirm(const std::string& key, std::int64_t now, const s
   if (it == outbox.end()) throw EngineError(fmt::format("no request `{}` waits in the outbox (already confirmed?)", key));
   const OutboxEntry entry = it->second;
   const send::LineRequest request = send::LineRequest::fromJson(entry.request);
-  if (request.path == "/v2/bot/audienceGroup/upload" && request.method == "POST") {
-    std::int64_t audienceGroupId = 0;
-    try {
-      audienceGroupId = send::Json::parse(response).at("audienceGroupId").get<std::int64_t>();
-    } catch (const std::exception&) {
-      throw EngineError(fmt::format(
-          "confirming the audience upload `{}` needs LINE's response, such as {{\"audienceGroupId\": 1234}}", key));
+  std::optional<send::Resolution> resolution;
+  try {
+    resolution = send::resolutionOf(request, response);
+  } catch (const std::invalid_argument& e) {
+    throw EngineError(fmt::format("cannot confirm `{}`: {}", key, e.what()));
+  }
+  if (resolution) {
+    if (request.method == "GET") {
+      // A rich menu alias: its ID is remembered for later links.
+      Mutation alias = Mutation::of(Mutation::Kind::RichMenuAlias);
+      alias.name = request.path.substr(request.path.rfind('/') + 1);
+      alias.value = Value::ofString(resolution->value.get<std::string>());
+      alias.time = now;
+      stage(std::move(alias));
     }
     for (const auto& [otherKey, other] : outbox) {
+      if (other.request.find(key) == std::string::npos) continue;  // cheap: only dependents name the key
       send::LineRequest dependent = send::LineRequest::fromJson(other.request);
       if (std::find(dependent.after.begin(), dependent.after.end(), key) == dependent.after.end()) continue;
-      send::fillAudienceGroupId(dependent, key, audienceGroupId);
+      send::fill(dependent, *resolution, key);
       Mutation update = Mutation::of(Mutation::Kind::OutboxAdd);
       update.name = otherKey;
       update.time = other.plannedAt;
       update.index = static_cast<std::uint32_t>(other.notBefore - other.plannedAt);
       update.value = Value::ofString(dependent.toJson());
       update.users = other.users;
+      update.on = dependent.expiresAt != 0;
       for (const std::string& c : other.carries) update.fields.push_back(Value::ofString(c));
       stage(std::move(update));
     }
   }
+  // Through a LINE-side filter only some of those targeted receive it.
+  const bool filtered = request.path == "/v2/bot/message/narrowcast" && request.body.contains("filter");
   std::vector<Mutation> changes;
   for (const UserId& user : entry.users) {
     for (const std::string& carried : entry.carries) {
       Mutation status = Mutation::of(Mutation::Kind::MessageStatus, user);
       status.name = carried;
-      status.status = MessageStatusKind::Received;
+      status.status = filtered ? MessageStatusKind::Targeted : MessageStatusKind::Received;
       status.time = now;
       changes.push_back(std::move(status));
     }

@@ -22,6 +22,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,7 @@
 #include "runtime/exec/interpreter.h"
 #include "runtime/exec/segment_evaluator.h"
 #include "runtime/send/line_requests.h"
+#include "runtime/send/message_render.h"
 
 namespace seg {
 
@@ -53,6 +55,17 @@ struct InboundEvent {
   std::vector<Mutation> changes;
   std::string webhookEventId;  // "" when not from a webhook
   std::string replyToken;      // "" when it cannot be replied to
+  // The channel is not the active one for this friend (`mode: standby`):
+  // the event is recorded, but nothing answers or acts on it.
+  bool standby = false;
+};
+
+// A send's messages as one friend receives them; messages LINE would
+// refuse for this friend (an empty text...) are left out, with why.
+struct RenderedCalls {
+  std::vector<send::Json> messages;
+  std::vector<std::string> names;  // of `messages`
+  std::vector<std::pair<std::string, std::string>> skipped;  // message, why
 };
 
 struct TimelineEntry {
@@ -73,6 +86,7 @@ struct CampaignReport {
   std::uint64_t limited = 0;     // left out by `limit`
   std::uint64_t holdout = 0;
   std::uint64_t capped = 0;      // skipped by the frequency cap
+  std::uint64_t unsendable = 0;  // messages left out for a friend (an empty text...)
   std::uint64_t recipients = 0;  // planned to receive (LINE's filter may narrow further)
   std::vector<std::uint64_t> perArm;
   bool narrowcast = false;
@@ -132,11 +146,13 @@ class AutomationEngine {
   std::string format(const Val& value, ir::ValueType type, const ir::ColumnSpec* column) const;
   // Point evaluation for one friend at `now` (the interpreter).
   bool test(ir::NodeId condition, std::uint32_t friendId, std::int64_t now) const;
+  // A value for one friend, as text: "5", "`gold`", "missing".
+  std::string describe(ir::NodeId value, std::uint32_t friendId, std::int64_t now) const;
   // The friend's rich menu as LINE shows it: linked, or the account default.
   std::string menuOf(std::uint32_t friendId) const;
   // The messages of `calls` as `friendId` would receive them at `now`.
-  std::vector<send::Json> renderCalls(const std::vector<ir::MessageCall>& calls, std::uint32_t friendId,
-                                      const TriggerEvent* trigger, std::int64_t now) const;
+  RenderedCalls renderCalls(const std::vector<ir::MessageCall>& calls, std::uint32_t friendId,
+                            const TriggerEvent* trigger, std::int64_t now) const;
 
  private:
   struct Run;  // one unit of work in progress
@@ -168,6 +184,13 @@ class AutomationEngine {
 
   std::string putInOutbox(send::LineRequest request, std::int64_t now, std::int64_t notBefore,
                           std::vector<UserId> users, std::vector<std::string> carries);
+  // The rich menu ID to link `menu` by: its ID, the ID its alias resolved
+  // to lately, or a placeholder filled once LINE resolves the alias (the
+  // lookup's key is added to `after`).
+  std::string richMenuIdFor(const ir::RichmenuIr& menu, std::int64_t now, std::vector<std::string>& after);
+  // Replies whose token expired become pushes or are dropped (policy).
+  void expireReplies(std::int64_t now);
+  void recordSkipped(const UserId& user, const std::string& name, std::int64_t now, const std::string& why);
   std::string userOf(std::uint32_t friendId) const;
   std::string outboxKey(std::int64_t time, const std::string& identity) const;
 
@@ -177,6 +200,11 @@ class AutomationEngine {
   EngineOptions options_;
   TimeZone zone_;
   std::unique_ptr<SegmentEvaluator> evaluator_;
+  send::MessageRenderer renderer_;
+  // Friends whose menu a `richmenu` action set in the unit of work under
+  // way: the unit's own menu recomputation must not undo it.
+  std::set<std::uint32_t> menuByAction_;
+  std::map<std::string, std::string> aliasLookups_;  // alias -> key of its lookup in the outbox
   std::int64_t clock_ = 0;
   std::vector<TimelineEntry> timeline_;
   EngineCounters counters_;

@@ -14,6 +14,8 @@ namespace {
 using Item = ir::TestItemIr;
 
 constexpr std::int64_t kPlayOut = 90 * 86400;
+// A scenario still waiting this long after the test's last time never ends.
+constexpr std::int64_t kLongestPlayOut = 5 * 366 * 86400;
 
 // A test's values are literals (sema checks them): constants in the IR.
 Value constant(const ir::Program& p, ir::NodeId id) {
@@ -102,7 +104,11 @@ class TestRun {
       case Item::Kind::ExpectSent: expectSent(item); break;
       case Item::Kind::ExpectCondition: {
         const auto id = friendId();
-        if (!id || !engine_.test(item.condition, *id, now_)) fail(item, fmt::format("false at {}", zone_.formatInstant(now_)));
+        if (!id) {
+          fail(item, "there is no friend yet (`given friend {...}` first)");
+        } else if (!engine_.test(item.condition, *id, now_)) {
+          fail(item, fmt::format("false at {}{}", zone_.formatInstant(now_), actualValues(item.condition, *id)));
+        }
         break;
       }
     }
@@ -149,13 +155,51 @@ class TestRun {
     engine_.handle(event, now_);
   }
 
-  void expectSent(const Item& item) {
-    const std::int64_t until = item.at ? std::max(now_, *item.at) : std::max(now_, horizon_);
+  // ": `points` is 5" for the sides of a comparison that are not constants.
+  std::string actualValues(ir::NodeId condition, std::uint32_t friendId) const {
+    const ir::Node& n = program_.node(condition);
+    const bool comparison = n.op == ir::Op::Eq || n.op == ir::Op::Ne || n.op == ir::Op::Lt || n.op == ir::Op::Le ||
+                            n.op == ir::Op::Gt || n.op == ir::Op::Ge || n.op == ir::Op::InList || n.op == ir::Op::InRange ||
+                            n.op == ir::Op::Contains || n.op == ir::Op::StartsWith || n.op == ir::Op::EndsWith;
+    if (!comparison || n.args.empty()) return "";
+    const ir::NodeId side = n.args[0];
+    if (program_.node(side).op == ir::Op::Const) return "";
+    return fmt::format(": the value compared is {}", engine_.describe(side, friendId, now_));
+  }
+
+  // Runs the engine until nothing the test can reach is left: past every
+  // campaign and every scenario step still waiting (an expectation without
+  // a time must not pass just because the clock stopped short).
+  bool playOut(const Item& item) {
+    std::int64_t until = std::max(now_, horizon_);
+    for (const ir::CampaignIr& c : program_.automation.campaigns) until = std::max(until, c.at);
     engine_.advanceTo(until);
+    const std::int64_t limit = until + kLongestPlayOut;
+    const auto& timers = engine_.state().automation().timers();
+    while (!timers.empty()) {
+      const std::int64_t due = timers.begin()->due;
+      if (due > limit) {
+        fail(item, fmt::format("never reached: a scenario step still waits for {}", zone_.formatInstant(due)));
+        return false;
+      }
+      engine_.advanceTo(std::max(due, engine_.clock()));
+    }
+    return true;
+  }
+
+  void expectSent(const Item& item) {
+    if (item.at) {
+      engine_.advanceTo(std::max(now_, *item.at));
+    } else if (!playOut(item)) {
+      return;
+    }
     const auto id = friendId();
     const ir::MessageIr& message = program_.automation.messages[item.message->message];
     std::string expectedText;
-    if (item.explicitArgs && id) expectedText = engine_.renderCalls({*item.message}, *id, nullptr, now_).front().dump();
+    if (item.explicitArgs && id) {
+      const RenderedCalls rendered = engine_.renderCalls({*item.message}, *id, nullptr, now_);
+      if (!rendered.messages.empty()) expectedText = rendered.messages.front().dump();
+    }
     std::vector<std::string> seen;
     bool found = false;
     for (const TimelineEntry& e : engine_.timeline()) {

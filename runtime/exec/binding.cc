@@ -47,14 +47,14 @@ const Bitmap& BoundProgram::tag(const std::string& name) const {
   return it == state_.tags().end() ? empty_ : it->second;
 }
 
-const Bitmap& BoundProgram::audience(const std::string& name) const {
+const Bitmap& BoundProgram::audience(const std::string& name, std::int64_t now) const {
   const auto it = state_.audiences().find(name);
-  return it == state_.audiences().end() ? empty_ : it->second.members;
+  return it == state_.audiences().end() || it->second.expiredAt(now) ? empty_ : it->second.members;
 }
 
 const Bitmap& BoundProgram::status(const std::string& name, std::uint32_t kind) const {
   const auto it = state_.messageStatus().find(name);
-  return it == state_.messageStatus().end() || kind > 2 ? empty_ : it->second.byKind[kind];
+  return it == state_.messageStatus().end() || kind >= kMessageStatusKinds ? empty_ : it->second.byKind[kind];
 }
 
 Bitmap BoundProgram::universe() const {

@@ -47,7 +47,8 @@ class BoundProgram {
   std::uint32_t field(std::uint32_t irEvent, std::uint32_t irField) const { return fields_[irEvent][irField]; }
   // Store bitmaps by name; an unknown name is an empty bitmap.
   const Bitmap& tag(const std::string& name) const;
-  const Bitmap& audience(const std::string& name) const;
+  // Empty once LINE has deleted it (180 days after creation) at `now`.
+  const Bitmap& audience(const std::string& name, std::int64_t now) const;
   const Bitmap& status(const std::string& name, std::uint32_t kind) const;
   // Friends who can receive: everyone known, minus the blocked.
   Bitmap universe() const;

@@ -74,7 +74,7 @@ Bitmap Executor::lookup(const IndexLookup& l, const Bitmap* within) const {
     case IndexLookup::Kind::Range: return bound_.attribute(l.attribute).between(l.values, within);
     case IndexLookup::Kind::Present: return bound_.attribute(l.attribute).present();
     case IndexLookup::Kind::Tag: return bound_.tag(l.name);
-    case IndexLookup::Kind::Audience: return bound_.audience(l.name);
+    case IndexLookup::Kind::Audience: return bound_.audience(l.name, plan_.now);
     case IndexLookup::Kind::Status: return bound_.status(l.name, static_cast<std::uint32_t>(l.k1));
     case IndexLookup::Kind::EventWindow:
     case IndexLookup::Kind::EventDays: return days(l, false);
@@ -185,7 +185,7 @@ std::optional<std::uint64_t> StoreStatistics::lookupCount(const IndexLookup& l, 
     }
     case IndexLookup::Kind::Present: return bound_.attribute(l.attribute).present().cardinality();
     case IndexLookup::Kind::Tag: return bound_.tag(l.name).cardinality();
-    case IndexLookup::Kind::Audience: return bound_.audience(l.name).cardinality();
+    case IndexLookup::Kind::Audience: return bound_.audience(l.name, now_).cardinality();
     case IndexLookup::Kind::Status: return bound_.status(l.name, static_cast<std::uint32_t>(l.k1)).cardinality();
     case IndexLookup::Kind::Compare:
       return bound_.attribute(l.attribute).rangeIndex().estimate(ValueBins::rangesOf(compareOf(l.op), l.k1));

@@ -63,7 +63,7 @@ class Executor {
 // Index statistics for the planner, from a bound store.
 class StoreStatistics : public ir::Statistics {
  public:
-  StoreStatistics(const BoundProgram& bound) : bound_(bound) {}
+  StoreStatistics(const BoundProgram& bound, std::int64_t now) : bound_(bound), now_(now) {}
   std::uint64_t friendCount() const override { return bound_.state().friendCount(); }
   std::optional<std::uint64_t> lookupCount(const ir::IndexLookup& lookup, const ir::Program& program) const override;
   bool stringIndexed(std::uint32_t attribute) const override { return bound_.attribute(attribute).stringsIndexed(); }
@@ -73,6 +73,7 @@ class StoreStatistics : public ir::Statistics {
 
  private:
   const BoundProgram& bound_;
+  std::int64_t now_;
 };
 
 }  // namespace seg

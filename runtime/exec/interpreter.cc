@@ -130,7 +130,7 @@ Val Interpreter::eval(ir::NodeId id, const Frame& f) const {
       return integer(v.i);
     }
     case Op::Tag: return boolean(bound_.tag(p_.strings[n.a]).contains(f.friendId));
-    case Op::Audience: return boolean(bound_.audience(p_.strings[n.a]).contains(f.friendId));
+    case Op::Audience: return boolean(bound_.audience(p_.strings[n.a], time_.now).contains(f.friendId));
     case Op::Status: return boolean(bound_.status(p_.strings[n.a], n.b).contains(f.friendId));
     case Op::Bucket: return integer(bucketOf(p_.strings[n.a], bound_.state().friends().user(f.friendId)));
     case Op::SegmentRef: return eval(p_.segments[n.a].root, f);

@@ -3,6 +3,9 @@
 #include "base/spelling.h"
 
 #include <chrono>
+#include <set>
+
+#include <fmt/format.h>
 
 #include <fmt/format.h>
 
@@ -41,7 +44,7 @@ EvaluationResult SegmentEvaluator::evaluate(const std::string& segment, std::int
   const EvalTime time = EvalTime::at(now, zone_);
   EvaluationResult result;
   auto start = std::chrono::steady_clock::now();
-  const StoreStatistics statistics(bound_);
+  const StoreStatistics statistics(bound_, now);
   ir::PlanOptions options;
   options.now = now;
   options.statistics = &statistics;
@@ -71,12 +74,40 @@ EvaluationResult SegmentEvaluator::evaluate(const std::string& segment, std::int
       result.warning = "the JIT is not available (" + why + "); residuals run in the interpreter";
     }
   }
+  for (std::string& note : emptyAudiences(s.root, now)) {
+    result.warning += (result.warning.empty() ? "" : "; ") + note;
+  }
   start = std::chrono::steady_clock::now();
   Executor executor(result.plan, planBound, *residuals, threads_);
   result.friends = executor.run(profile);
   result.runSeconds = since(start);
   if (profile) result.runs = executor.runs();
   return result;
+}
+
+std::vector<std::string> SegmentEvaluator::emptyAudiences(ir::NodeId root, std::int64_t now) const {
+  std::vector<std::string> notes;
+  std::set<std::uint32_t> seen;
+  std::vector<ir::NodeId> pending{root};
+  std::set<ir::NodeId> visited;
+  while (!pending.empty()) {
+    const ir::NodeId id = pending.back();
+    pending.pop_back();
+    if (!visited.insert(id).second) continue;
+    const ir::Node& n = program_.node(id);
+    pending.insert(pending.end(), n.args.begin(), n.args.end());
+    if (n.op == ir::Op::SegmentRef) pending.push_back(program_.segments[n.a].root);
+    if (n.op != ir::Op::Audience || !seen.insert(n.a).second) continue;
+    const std::string& name = program_.strings[n.a];
+    const auto it = bound_.state().audiences().find(name);
+    if (it == bound_.state().audiences().end()) {
+      notes.push_back(fmt::format("audience `{}` is not in the store: it is empty", name));
+    } else if (it->second.expiredAt(now)) {
+      notes.push_back(fmt::format("audience `{}` was deleted by LINE at {}, 180 days after it was uploaded ({}): it is empty",
+                                  name, zone_.formatInstant(it->second.expiresAt()), zone_.formatInstant(it->second.createdAt)));
+    }
+  }
+  return notes;
 }
 
 bool SegmentEvaluator::contains(const std::string& segment, std::uint32_t friendId, std::int64_t now) {

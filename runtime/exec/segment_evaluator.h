@@ -41,7 +41,7 @@ struct EvaluationResult {
   double planSeconds = 0;
   double compileSeconds = 0;
   double runSeconds = 0;
-  std::string warning;  // e.g. the JIT fell back
+  std::string warning;  // e.g. the JIT fell back, an audience LINE deleted
 };
 
 struct SegmentError : std::runtime_error {
@@ -61,6 +61,10 @@ class SegmentEvaluator {
   const BoundProgram& bound() const { return bound_; }
 
  private:
+  // Why audiences the expression reads are empty at `now`: deleted by LINE
+  // (180 days after upload), or never uploaded.
+  std::vector<std::string> emptyAudiences(ir::NodeId root, std::int64_t now) const;
+
   const ir::SegmentIr& find(const std::string& segment) const;
 
   const ir::Program& program_;

@@ -30,6 +30,7 @@ struct Parsed {
   std::size_t duplicates = 0;
   std::size_t ignored = 0;
   std::string replyToken;  // webhook events that can be replied to
+  bool standby = false;    // webhook events of a channel that is not the active one
 };
 
 class RecordSource {
@@ -495,11 +496,17 @@ class WebhookSource : public RecordSource {
     seen.name = std::string(eventId);
     seen.time = millis / 1000;
     const bool known = type == "follow" || type == "unfollow" || type == "message" || type == "postback";
-    if (!known || e["source"]["userId"].get_string().get(userId)) {
-      out.ignored = 1;  // other events, or no user (a group without consent)
+    std::string_view sourceType;
+    // Only a user source is a friend's 1:1 conversation: a member of a group
+    // or room may not be a friend at all (docs/automation.md).
+    const bool oneToOne = e["source"]["type"].get_string().get(sourceType) == simdjson::SUCCESS && sourceType == "user";
+    if (!known || !oneToOne || e["source"]["userId"].get_string().get(userId)) {
+      out.ignored = 1;
       out.changes.push_back(std::move(seen));
       return;
     }
+    std::string_view mode;
+    out.standby = e["mode"].get_string().get(mode) == simdjson::SUCCESS && mode == "standby";
     const auto who = userIdFrom(userId, 1, out.error, "source.userId");
     if (!who) return;
     Mutation m;
@@ -581,6 +588,10 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& pat
       auto body = readWholeFile(path);
       if (!body) {
         fatal = "no such file";
+        return nullptr;
+      }
+      if (options.channelSecret.empty() && !options.signature.empty()) {
+        fatal = "a signature was given but no channel secret to check it with (--channel-secret or LINE_CHANNEL_SECRET)";
         return nullptr;
       }
       if (!options.channelSecret.empty()) {
@@ -710,7 +721,7 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
     } else {
       if (parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
       if (options.onRecord) {
-        if (!parsed.changes.empty()) options.onRecord(std::move(parsed.changes), parsed.replyToken);
+        if (!parsed.changes.empty()) options.onRecord({std::move(parsed.changes), parsed.replyToken, parsed.standby});
         parsed = Parsed();
         continue;
       }

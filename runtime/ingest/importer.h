@@ -20,6 +20,13 @@ namespace seg {
 
 enum class ImportKind { Friends, Events, Audience, Webhook };
 
+// One good record's changes, as handed to ImportOptions::onRecord.
+struct InboundRecord {
+  std::vector<Mutation> changes;
+  std::string replyToken;  // a webhook event's, "" for other records
+  bool standby = false;    // a webhook event with `mode: standby`
+};
+
 struct ImportOptions {
   bool strict = false;
   std::string timezone = "Asia/Tokyo";  // for local times without an offset
@@ -29,10 +36,9 @@ struct ImportOptions {
   // Webhook: when a channel secret is set, the signature must match.
   std::string channelSecret;
   std::string signature;
-  // When set, each good record's changes go here instead of being written
-  // (with the webhook event's reply token, "" for other records): the
-  // automation engine applies them and acts on them. Not with `strict`.
-  std::function<void(std::vector<Mutation> changes, const std::string& replyToken)> onRecord;
+  // When set, each good record's changes go here instead of being written:
+  // the automation engine applies them and acts on them. Not with `strict`.
+  std::function<void(InboundRecord record)> onRecord;
   // Called now and then with bytes read so far and the file's size.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
 };

@@ -175,7 +175,7 @@ class JitResiduals : public ResidualEvaluator {
       case JitSlot::Kind::FieldCodes: return fieldColumn(slot.a, slot.b).codes().data();
       case JitSlot::Kind::Bitmap:
         if (slot.b == 0) return &bound_.tag(slot.text);
-        if (slot.b == 1) return &bound_.audience(slot.text);
+        if (slot.b == 1) return &bound_.audience(slot.text, time_.now);
         return &bound_.status(slot.text, slot.b - 2);
       case JitSlot::Kind::Users: return state.friends().users().data();
       case JitSlot::Kind::Text: return slot.text.c_str();

@@ -10,6 +10,7 @@ namespace seg::send {
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr std::string_view kAliasPath = "/v2/bot/richmenu/alias/";
 
 LineRequest request(std::string key, const char* method, std::string path, Json body) {
   LineRequest r;
@@ -56,6 +57,7 @@ std::string LineRequest::header(std::string_view name) const {
 }
 
 std::string LineRequest::endpoint() const {
+  if (path.rfind(kAliasPath, 0) == 0) return method + " /v2/bot/richmenu/alias/{richMenuAliasId}";
   if (path.rfind("/v2/bot/user/", 0) == 0) {
     return method + (path.find("/richmenu/") != std::string::npos ? " /v2/bot/user/{userId}/richmenu/{richMenuId}"
                                                                  : " /v2/bot/user/{userId}/richmenu");
@@ -70,6 +72,7 @@ std::string LineRequest::toJson() const {
   out["headers"] = h;
   if (!body.is_null()) out["body"] = body;
   if (!after.empty()) out["after"] = after;
+  if (expiresAt != 0) out["expires"] = expiresAt;
   return out.dump();
 }
 
@@ -82,6 +85,7 @@ LineRequest LineRequest::fromJson(std::string_view text) {
   for (const auto& [k, v] : in.at("headers").items()) r.headers.emplace_back(k, v.get<std::string>());
   if (in.contains("body")) r.body = in["body"];
   if (in.contains("after")) r.after = in["after"].get<std::vector<std::string>>();
+  if (in.contains("expires")) r.expiresAt = in["expires"].get<std::int64_t>();
   return r;
 }
 
@@ -107,11 +111,13 @@ LineRequest multicast(std::string key, const std::vector<std::string>& to, Json 
   return retryable(std::move(key), "/v2/bot/message/multicast", {{"to", to}, {"messages", std::move(messages)}});
 }
 
-LineRequest reply(std::string key, const std::string& replyToken, Json messages) {
+LineRequest reply(std::string key, const std::string& replyToken, Json messages, std::int64_t expiresAt) {
   checkMessages(messages);
   // Replies take no retry key: a reply token is good for one use only.
-  return request(std::move(key), "POST", "/v2/bot/message/reply",
-                 {{"replyToken", replyToken}, {"messages", std::move(messages)}});
+  LineRequest r = request(std::move(key), "POST", "/v2/bot/message/reply",
+                          {{"replyToken", replyToken}, {"messages", std::move(messages)}});
+  r.expiresAt = expiresAt;
+  return r;
 }
 
 LineRequest narrowcast(std::string key, const std::string& audienceGroupId, Json messages,
@@ -139,17 +145,63 @@ LineRequest addToAudience(std::string key, const std::string& audienceGroupId, c
 
 std::string audiencePlaceholder(const std::string& uploadKey) { return "{{audienceGroupId of " + uploadKey + "}}"; }
 
-bool fillAudienceGroupId(LineRequest& request, const std::string& uploadKey, std::int64_t audienceGroupId) {
-  const std::string placeholder = audiencePlaceholder(uploadKey);
-  bool filled = false;
-  for (Json* slot : {request.body.contains("recipient") ? &request.body["recipient"] : nullptr, &request.body}) {
-    if (slot != nullptr && slot->is_object() && slot->contains("audienceGroupId") &&
-        (*slot)["audienceGroupId"] == placeholder) {
-      (*slot)["audienceGroupId"] = audienceGroupId;
+namespace {
+
+// Replaces every string equal to `placeholder` under `value`.
+bool replaceIn(Json& value, const std::string& placeholder, const Json& with) {
+  if (value.is_string()) {
+    if (value.get_ref<const std::string&>() != placeholder) return false;
+    value = with;
+    return true;
+  }
+  bool replaced = false;
+  if (value.is_structured()) {
+    for (auto& child : value) replaced = replaceIn(child, placeholder, with) || replaced;
+  }
+  return replaced;
+}
+
+}  // namespace
+
+LineRequest lookupAlias(std::string key, const std::string& alias) {
+  return request(std::move(key), "GET", std::string(kAliasPath) + alias, nullptr);
+}
+
+std::string aliasPlaceholder(const std::string& alias) { return "{{richMenuId of alias " + alias + "}}"; }
+
+std::optional<Resolution> resolutionOf(const LineRequest& request, const std::string& response) {
+  const auto parsed = [&](const char* field) {
+    try {
+      const Json body = Json::parse(response);
+      if (body.contains(field)) return body[field];
+    } catch (const Json::exception&) {
+    }
+    throw std::invalid_argument(fmt::format("LINE's response to {} {} carries `{}`; give it (such as {{\"{}\": ...}})",
+                                            request.method, request.path, field, field));
+  };
+  if (request.method == "POST" && request.path == "/v2/bot/audienceGroup/upload") {
+    const Json id = parsed("audienceGroupId");
+    if (!id.is_number_integer()) throw std::invalid_argument("`audienceGroupId` in LINE's response is not a number");
+    return Resolution{audiencePlaceholder(request.key), id};
+  }
+  if (request.method == "GET" && request.path.rfind(kAliasPath, 0) == 0) {
+    const Json id = parsed("richMenuId");
+    if (!id.is_string() || id.get<std::string>().empty()) throw std::invalid_argument("`richMenuId` in LINE's response is not a rich menu ID");
+    return Resolution{aliasPlaceholder(request.path.substr(kAliasPath.size())), id};
+  }
+  return std::nullopt;
+}
+
+bool fill(LineRequest& request, const Resolution& resolution, const std::string& confirmedKey) {
+  bool filled = replaceIn(request.body, resolution.placeholder, resolution.value);
+  if (resolution.value.is_string()) {
+    for (std::size_t at = request.path.find(resolution.placeholder); at != std::string::npos;
+         at = request.path.find(resolution.placeholder)) {
+      request.path.replace(at, resolution.placeholder.size(), resolution.value.get<std::string>());
       filled = true;
     }
   }
-  request.after.erase(std::remove(request.after.begin(), request.after.end(), uploadKey), request.after.end());
+  request.after.erase(std::remove(request.after.begin(), request.after.end(), confirmedKey), request.after.end());
   return filled;
 }
 

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +29,10 @@ inline constexpr std::size_t kMaxBulkMenu = 500;
 inline constexpr std::size_t kMaxAudienceUpload = 10000;
 inline constexpr std::size_t kMaxTextCharacters = 5000;
 inline constexpr std::size_t kMaxAudienceDescription = 120;
+// A reply token must be used within a minute of the webhook, and never
+// once 20 minutes have passed since the event (a redelivery).
+inline constexpr std::int64_t kReplyTokenSeconds = 60;
+inline constexpr std::int64_t kReplyTokenEventSeconds = 20 * 60;
 
 struct LineRequest {
   std::string key;     // seg's identity of the request (outbox key)
@@ -36,8 +41,10 @@ struct LineRequest {
   std::vector<std::pair<std::string, std::string>> headers;
   Json body;  // null for requests without a body
   // Keys of requests that must be confirmed first (a narrowcast waits for
-  // the upload of its audience, whose id it needs).
+  // the upload of its audience, a rich menu link for its alias's ID).
   std::vector<std::string> after;
+  // When LINE stops accepting it (a reply's token expires); 0: never.
+  std::int64_t expiresAt = 0;
 
   std::string header(std::string_view name) const;
   // "POST /v2/bot/user/{userId}/richmenu/{richMenuId}": the endpoint, with
@@ -55,7 +62,7 @@ std::string retryKey(std::string_view identity);
 // Message requests. `messages` are message objects (≤5).
 LineRequest push(std::string key, const std::string& to, Json messages);
 LineRequest multicast(std::string key, const std::vector<std::string>& to, Json messages);
-LineRequest reply(std::string key, const std::string& replyToken, Json messages);
+LineRequest reply(std::string key, const std::string& replyToken, Json messages, std::int64_t expiresAt);
 // Sends to the friends of an uploaded audience, optionally narrowed by
 // LINE's filter.demographic (JSON, may be empty) and a maximum count.
 // `audienceGroupId` may be a placeholder filled when the upload is
@@ -69,9 +76,24 @@ LineRequest addToAudience(std::string key, const std::string& audienceGroupId, c
 // The placeholder a dependent request carries until the upload `key` is
 // confirmed with LINE's response.
 std::string audiencePlaceholder(const std::string& uploadKey);
-// Replaces the placeholder of `uploadKey` in `request` by the real id;
-// returns whether anything was replaced.
-bool fillAudienceGroupId(LineRequest& request, const std::string& uploadKey, std::int64_t audienceGroupId);
+
+// Rich menu aliases: link requests carry a placeholder until the lookup
+// of the alias is confirmed with LINE's response.
+LineRequest lookupAlias(std::string key, const std::string& alias);
+std::string aliasPlaceholder(const std::string& alias);
+
+// What confirming `request` with LINE's `response` lets waiting requests
+// fill in: a placeholder and its value (an upload's audienceGroupId, an
+// alias's richMenuId); nullopt when nothing. Throws std::invalid_argument
+// when the response lacks what it must carry.
+struct Resolution {
+  std::string placeholder;
+  Json value;
+};
+std::optional<Resolution> resolutionOf(const LineRequest& request, const std::string& response);
+// Puts `resolution` into `request` (path and body) and stops it waiting
+// for `confirmedKey`; returns whether anything was replaced.
+bool fill(LineRequest& request, const Resolution& resolution, const std::string& confirmedKey);
 
 // Rich menus.
 LineRequest linkMenu(std::string key, const std::string& userId, const std::string& richMenuId);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include <nlohmann/json.hpp>
+
 namespace seg {
 namespace {
 
@@ -35,6 +37,17 @@ UserId readUser(BinaryReader& in) {
   UserId user;
   in.raw(user.bytes.data(), user.bytes.size());
   return user;
+}
+
+// The `expires` of a request's JSON (runtime/send/line_requests.h), 0 when
+// none. Only requests marked as expiring are read.
+std::int64_t expiryOf(const std::string& request) {
+  try {
+    const nlohmann::json j = nlohmann::json::parse(request);
+    return j.value("expires", std::int64_t{0});
+  } catch (const nlohmann::json::exception&) {
+    throw CorruptData("an outbox request that is not JSON");
+  }
 }
 
 }  // namespace
@@ -91,9 +104,19 @@ const std::string& AutomationState::rulesMenu(std::uint32_t friendId) const {
 }
 
 std::optional<std::int64_t> AutomationState::campaignRan(const std::string& name) const {
-  const auto it = campaignsRan_.find(name);
-  if (it == campaignsRan_.end()) return std::nullopt;
-  return it->second;
+  const CampaignRecord* record = campaignRecord(name);
+  if (record == nullptr || !record->refused.empty()) return std::nullopt;
+  return record->time;
+}
+
+const CampaignRecord* AutomationState::campaignRecord(const std::string& name) const {
+  const auto it = campaigns_.find(name);
+  return it == campaigns_.end() ? nullptr : &it->second;
+}
+
+const ResolvedAlias* AutomationState::alias(const std::string& alias) const {
+  const auto it = aliases_.find(alias);
+  return it == aliases_.end() ? nullptr : &it->second;
 }
 
 void AutomationState::leave(std::uint32_t friendId, std::uint32_t scenario) {
@@ -113,6 +136,18 @@ void AutomationState::setMenus(std::uint32_t friendId, std::uint16_t linked, std
   }
   linkedMenu_[friendId] = linked;
   rulesMenu_[friendId] = rules;
+}
+
+void AutomationState::addToOutbox(const std::string& key, OutboxEntry entry) {
+  const auto existing = outbox_.find(key);
+  if (existing != outbox_.end()) {
+    entry.sequence = existing->second.sequence;
+    expiring_.erase({existing->second.expiresAt, key});
+  } else {
+    entry.sequence = nextSequence_++;
+  }
+  if (entry.expiresAt != 0) expiring_.emplace(entry.expiresAt, key);
+  outbox_[key] = std::move(entry);
 }
 
 void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
@@ -162,11 +197,19 @@ void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
       entry.notBefore = m.time + m.index;
       entry.users = m.users;
       for (const Value& v : m.fields) entry.carries.push_back(v.s);
-      outbox_[m.name] = std::move(entry);
+      if (m.on) entry.expiresAt = expiryOf(entry.request);
+      addToOutbox(m.name, std::move(entry));
       break;
     }
-    case Kind::OutboxDone: outbox_.erase(m.name); break;
-    case Kind::CampaignRan: campaignsRan_[m.name] = m.time; break;
+    case Kind::OutboxDone: {
+      const auto it = outbox_.find(m.name);
+      if (it == outbox_.end()) break;
+      expiring_.erase({it->second.expiresAt, m.name});
+      outbox_.erase(it);
+      break;
+    }
+    case Kind::CampaignRan: campaigns_[m.name] = {m.time, m.value.s}; break;
+    case Kind::RichMenuAlias: aliases_[m.name] = {m.value.s, m.time}; break;
     case Kind::SendSkipped: ++skipped_[m.name]; break;
     default: break;
   }
@@ -208,8 +251,13 @@ void AutomationState::write(BinaryWriter& out) const {
     out.varint(linkedMenu_[i]);
     out.varint(rulesMenu_[i]);
   }
-  out.varint(outbox_.size());
-  for (const auto& [k, e] : outbox_) {
+  // In planning order; reading assigns the sequence again in this order.
+  std::vector<const std::pair<const std::string, OutboxEntry>*> planned;
+  for (const auto& entry : outbox_) planned.push_back(&entry);
+  std::sort(planned.begin(), planned.end(), [](const auto* a, const auto* b) { return a->second.sequence < b->second.sequence; });
+  out.varint(planned.size());
+  for (const auto* entry : planned) {
+    const auto& [k, e] = *entry;
     out.bytes(k);
     out.bytes(e.request);
     out.svarint(e.plannedAt);
@@ -219,19 +267,26 @@ void AutomationState::write(BinaryWriter& out) const {
     out.varint(e.carries.size());
     for (const std::string& c : e.carries) out.bytes(c);
   }
-  out.varint(campaignsRan_.size());
-  for (const auto& [name, t] : campaignsRan_) {
+  out.varint(campaigns_.size());
+  for (const auto& [name, record] : campaigns_) {
     out.bytes(name);
-    out.svarint(t);
+    out.svarint(record.time);
+    out.bytes(record.refused);
   }
   out.varint(skipped_.size());
   for (const auto& [name, n] : skipped_) {
     out.bytes(name);
     out.varint(n);
   }
+  out.varint(aliases_.size());
+  for (const auto& [name, alias] : aliases_) {
+    out.bytes(name);
+    out.bytes(alias.richMenuId);
+    out.svarint(alias.resolvedAt);
+  }
 }
 
-void AutomationState::read(BinaryReader& in) {
+void AutomationState::read(BinaryReader& in, std::uint32_t version) {
   *this = AutomationState();
   const std::size_t scenarios = in.count(1);
   for (std::size_t i = 0; i < scenarios; ++i) internScenario(std::string(in.bytes()));
@@ -287,17 +342,28 @@ void AutomationState::read(BinaryReader& in) {
     for (std::size_t u = 0; u < users; ++u) e.users.push_back(readUser(in));
     const std::size_t carries = in.count(1);
     for (std::size_t c = 0; c < carries; ++c) e.carries.emplace_back(in.bytes());
-    outbox_.emplace(std::move(k), std::move(e));
+    if (e.request.find("\"expires\"") != std::string::npos) e.expiresAt = expiryOf(e.request);
+    addToOutbox(k, std::move(e));
   }
   const std::size_t campaigns = in.count(2);
   for (std::size_t i = 0; i < campaigns; ++i) {
     std::string name(in.bytes());
-    campaignsRan_[name] = in.svarint();
+    CampaignRecord& record = campaigns_[name];
+    record.time = in.svarint();
+    if (version >= 4) record.refused = in.bytes();
   }
   const std::size_t skipped = in.count(2);
   for (std::size_t i = 0; i < skipped; ++i) {
     std::string name(in.bytes());
     skipped_[name] = in.varint();
+  }
+  if (version < 4) return;
+  const std::size_t aliases = in.count(2);
+  for (std::size_t i = 0; i < aliases; ++i) {
+    std::string name(in.bytes());
+    ResolvedAlias& alias = aliases_[name];
+    alias.richMenuId = in.bytes();
+    alias.resolvedAt = in.svarint();
   }
 }
 

@@ -43,6 +43,23 @@ struct OutboxEntry {
   std::int64_t notBefore = 0;  // held by quiet hours until then
   std::vector<UserId> users;   // recipients
   std::vector<std::string> carries;  // message and campaign names, for statuses on delivery
+  // Order of planning: requests go out in the order the actions ran
+  // (assigned when first added, kept when the entry is updated).
+  std::uint64_t sequence = 0;
+  std::int64_t expiresAt = 0;  // a reply's token; 0: never
+};
+
+// What happened to a campaign: it ran, or it was refused (min_reach) or
+// missed (found too late), with why; either way the scheduler is done with it.
+struct CampaignRecord {
+  std::int64_t time = 0;
+  std::string refused;  // "" when it ran
+};
+
+// A rich menu alias as LINE resolved it, and when.
+struct ResolvedAlias {
+  std::string richMenuId;
+  std::int64_t resolvedAt = 0;
 };
 
 class AutomationState {
@@ -68,7 +85,13 @@ class AutomationState {
   const std::string& rulesMenu(std::uint32_t friendId) const;
 
   const std::map<std::string, OutboxEntry>& outbox() const { return outbox_; }
+  // Requests that expire (replies), by when.
+  const std::set<std::pair<std::int64_t, std::string>>& expiring() const { return expiring_; }
+  // When the campaign ran; nullopt when it did not (also when refused).
   std::optional<std::int64_t> campaignRan(const std::string& name) const;
+  // Ran, refused or missed; null when the scheduler has not dealt with it.
+  const CampaignRecord* campaignRecord(const std::string& name) const;
+  const ResolvedAlias* alias(const std::string& alias) const;
   // Sends skipped (by the frequency cap), by message or campaign name.
   const std::map<std::string, std::uint64_t>& skipped() const { return skipped_; }
 
@@ -76,7 +99,8 @@ class AutomationState {
   void apply(const Mutation& m, std::uint32_t friendId);
 
   void write(BinaryWriter& out) const;
-  void read(BinaryReader& in);
+  // `version`: the snapshot's format (4 added refusals and aliases).
+  void read(BinaryReader& in, std::uint32_t version);
   std::size_t memoryBytes() const;
 
  private:
@@ -87,6 +111,7 @@ class AutomationState {
   std::uint16_t internMenu(const std::string& name);
   void leave(std::uint32_t friendId, std::uint32_t scenario);
   void setMenus(std::uint32_t friendId, std::uint16_t linked, std::uint16_t rules);
+  void addToOutbox(const std::string& key, OutboxEntry entry);
 
   std::vector<std::string> scenarioNames_;
   std::map<std::string, std::uint32_t> scenarioIds_;
@@ -98,7 +123,10 @@ class AutomationState {
   std::vector<std::string> menuNames_{""};
   std::vector<std::uint16_t> linkedMenu_, rulesMenu_;  // by friend id; 0: none
   std::map<std::string, OutboxEntry> outbox_;
-  std::map<std::string, std::int64_t> campaignsRan_;
+  std::uint64_t nextSequence_ = 0;
+  std::set<std::pair<std::int64_t, std::string>> expiring_;
+  std::map<std::string, CampaignRecord> campaigns_;
+  std::map<std::string, ResolvedAlias> aliases_;
   std::map<std::string, std::uint64_t> skipped_;
 };
 

@@ -195,6 +195,14 @@ void FieldColumn::push(const Value& value) {
   }
 }
 
+void FieldColumn::pushMissing(std::size_t rows) {
+  if (spec_.type == ir::ValueType::String) {
+    codes_.resize(codes_.size() + rows, 0);
+  } else {
+    ints_.resize(ints_.size() + rows, kMissing);
+  }
+}
+
 Value FieldColumn::get(std::size_t row) const {
   if (spec_.type == ir::ValueType::String) {
     return codes_[row] == 0 ? Value::missing() : Value::ofString(dict_.at(codes_[row]));

@@ -48,6 +48,9 @@ class AttributeColumn {
   explicit AttributeColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
 
   const ir::ColumnSpec& spec() const { return spec_; }
+  // The schema grew (enum values added at the end): stored ranks keep
+  // their meaning, so only the spec changes.
+  void extendSpec(const ir::ColumnSpec& spec) { spec_ = spec; }
   void resize(std::uint32_t friends);
 
   bool has(std::uint32_t id) const { return usesCodes() ? codes_[id] != 0 : ints_[id] != kMissing; }
@@ -107,7 +110,10 @@ class FieldColumn {
 
   explicit FieldColumn(ir::ColumnSpec spec) : spec_(std::move(spec)) {}
   const ir::ColumnSpec& spec() const { return spec_; }
+  void extendSpec(const ir::ColumnSpec& spec) { spec_ = spec; }
   void push(const Value& value);
+  // `rows` missing values, for a field added to a log that has rows.
+  void pushMissing(std::size_t rows);
   Value get(std::size_t row) const;
   std::int64_t intAt(std::size_t row) const { return ints_[row]; }
   std::uint32_t codeAt(std::size_t row) const { return codes_[row]; }

@@ -24,6 +24,18 @@ void EventLog::resizeFriends(std::uint32_t friends) {
   if (latest_.size() < friends) latest_.resize(friends, kNoRow);
 }
 
+void EventLog::extendSpec(const ir::EventSpec& spec) {
+  for (std::size_t i = 0; i < spec.fields.size(); ++i) {
+    if (i < fields_.size()) {
+      fields_[i].extendSpec(spec.fields[i]);
+    } else {
+      fields_.emplace_back(spec.fields[i]);
+      fields_.back().pushMissing(friends_.size());
+    }
+  }
+  spec_ = spec;
+}
+
 void EventLog::pushRow(std::uint32_t friendId, std::int64_t time) {
   const auto row = static_cast<std::uint32_t>(friends_.size());
   friends_.push_back(friendId);

@@ -51,6 +51,9 @@ class EventLog {
   std::size_t lowerBound(std::int64_t time) const;
 
   void resizeFriends(std::uint32_t friends);
+  // The schema grew: new fields (missing in every existing row) and enum
+  // values added at the end of existing fields.
+  void extendSpec(const ir::EventSpec& spec);
   // Appends rows; rows older than the newest are merged into place so the
   // log stays in time order (equal times keep arrival order).
   void append(std::vector<EventRow> rows);

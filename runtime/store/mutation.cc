@@ -120,14 +120,15 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
     case Kind::CampaignRan:
-    case Kind::SendSkipped: writeAll(out, *this); break;
+    case Kind::SendSkipped:
+    case Kind::RichMenuAlias: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::SendSkipped)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::RichMenuAlias)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
@@ -174,7 +175,7 @@ Mutation Mutation::decode(BinaryReader& in) {
       m.user = readUser(in);
       m.name = in.bytes();
       const std::uint8_t status = in.u8();
-      if (status > 2) throw CorruptData("unknown message status");
+      if (status >= kMessageStatusKinds) throw CorruptData("unknown message status");
       m.status = static_cast<MessageStatusKind>(status);
       m.time = in.svarint();
       break;
@@ -191,7 +192,8 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
     case Kind::CampaignRan:
-    case Kind::SendSkipped: readAll(in, m); break;
+    case Kind::SendSkipped:
+    case Kind::RichMenuAlias: readAll(in, m); break;
   }
   return m;
 }

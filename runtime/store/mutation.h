@@ -13,7 +13,11 @@
 
 namespace seg {
 
-enum class MessageStatusKind : std::uint8_t { Received, Opened, Clicked };
+// Targeted: sent through a LINE-side filter (a narrowcast with
+// filter.demographic), which delivers to only some of those it was given;
+// seg cannot know who received it.
+enum class MessageStatusKind : std::uint8_t { Received, Opened, Clicked, Targeted };
+inline constexpr std::size_t kMessageStatusKinds = 4;
 
 struct Mutation {
   enum class Kind : std::uint8_t {
@@ -35,10 +39,13 @@ struct Mutation {
     CapCharge,       // user, time: a send counted by the frequency cap
     MenuLink,        // user, name: linked rich menu ("" none), value.s: the rules' menu
     OutboxAdd,       // name: key, time: planned, index: notBefore - time, value.s: request,
-                     // users: recipients, fields: what it carries (strings)
+                     // users: recipients, fields: what it carries (strings), on: the request
+                     // expires (its JSON says when)
     OutboxDone,      // name: key, time, on: delivered
-    CampaignRan,     // name: campaign, time
+    CampaignRan,     // name: campaign, time, value.s: why it was not sent ("" when it ran)
     SendSkipped,     // user, name: message or campaign, time, value.s: why (the cap)
+    // From here on, only in logs written by seg 0.2 or later.
+    RichMenuAlias,   // name: alias, value.s: the rich menu ID LINE resolved it to, time
   };
   Kind kind = Kind::AddFriend;
   UserId user;

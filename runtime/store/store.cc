@@ -16,10 +16,11 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
-// 2: automation state after the webhook ids. Version 1 is still read.
 // 2 added automation state; 3 dropped the bit slices of numeric columns
-// (their range index is rebuilt from the values on load).
-constexpr std::uint32_t kSnapshotVersion = 3;
+// (their range index is rebuilt from the values on load); 4 added the
+// targeted message status, why a campaign was refused, and resolved rich
+// menu aliases. Every earlier version is still read.
+constexpr std::uint32_t kSnapshotVersion = 4;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long; LINE redelivers within hours.
@@ -217,9 +218,10 @@ void Store::load(const ir::Schema* programSchema) {
     if (programSchema != nullptr) {
       const ir::Schema merged = mergeSchemas(state_->schema(), *programSchema);
       if (!(merged == state_->schema())) {
-        if (options_.readOnly) throw StoreError("the program adds to the store's schema; open it for writing first");
+        // Read-only: what the program adds exists in memory (no values yet)
+        // and the files are left alone.
         state_->extendSchema(merged);
-        schemaChanged = true;
+        schemaChanged = !options_.readOnly;
       }
     }
   }
@@ -272,6 +274,13 @@ std::uint64_t Store::nextTransaction() { return ++lastTransaction_; }
 void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
   if (options_.readOnly) throw StoreError("the store is open read-only");
   if (poisoned_) throw StoreError("an unfinished transaction left the store inconsistent in memory; reopen it");
+  // Nothing is logged that would fail to apply: a refused change leaves
+  // the log as it was.
+  try {
+    state_->validate(changes);
+  } catch (const CorruptData& e) {
+    throw StoreError(fmt::format("refused a change before writing it: {}", e.what()));
+  }
   Pending pending{std::move(frame), std::move(changes), false, nullptr};
   std::unique_lock lock(commitMutex_);
   if (pending.frame.transaction == 0) pending.frame.transaction = nextTransaction();

@@ -50,8 +50,9 @@ struct RecoveryReport {
 class Store {
  public:
   // Opens (or creates) the store at `dir`. With `programSchema`, the store's
-  // schema is extended by what the program adds; an incompatible change
-  // (a type changed, enum values reordered) is a StoreError.
+  // schema is extended by what the program adds (in memory only when
+  // read-only); an incompatible change (a type changed, enum values
+  // reordered or dropped) is a StoreError, for every reader and writer alike.
   static std::unique_ptr<Store> open(const std::string& dir, const ir::Schema* programSchema,
                                      const OpenOptions& options = {});
   ~Store();

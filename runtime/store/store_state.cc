@@ -84,6 +84,7 @@ void StoreState::growTo(std::uint32_t friends) {
   capacity_ = std::max<std::uint32_t>(friends, std::max<std::uint32_t>(1024, capacity_ + capacity_ / 2));
   for (AttributeColumn& c : attributes_) c.resize(capacity_);
   for (EventLog& e : events_) e.resizeFriends(capacity_);
+  lastUnfollow_.resize(capacity_, kNoTime);
 }
 
 std::uint32_t StoreState::intern(const UserId& user) {
@@ -93,22 +94,75 @@ std::uint32_t StoreState::intern(const UserId& user) {
   return id;
 }
 
+namespace {
+
+// Why `value` cannot be stored in a column of `spec`, or "".
+std::string unstorable(const ir::ColumnSpec& spec, const Value& value) {
+  if (value.isMissing()) return "";
+  const ir::ValueType type = spec.type;
+  const bool fits = (type == ir::ValueType::String && value.kind == Value::Kind::String) ||
+                    (type == ir::ValueType::Bool && value.kind == Value::Kind::Bool) ||
+                    (ir::isIntegral(type) && value.kind == Value::Kind::Int);
+  if (!fits) return "value of the wrong type for `" + spec.name + "`";
+  if (value.kind == Value::Kind::Int && value.i == AttributeColumn::kMissing) {
+    return "the smallest 64-bit integer is not a storable value";
+  }
+  if (type == ir::ValueType::Enum && (value.i < 0 || static_cast<std::size_t>(value.i) >= spec.enumValues.size())) {
+    return "enum rank out of range for `" + spec.name + "`";
+  }
+  return "";
+}
+
+}  // namespace
+
+void StoreState::validate(const std::vector<Mutation>& changes) const {
+  using Kind = Mutation::Kind;
+  for (const Mutation& m : changes) {
+    std::string why;
+    if (m.kind == Kind::SetAttribute) {
+      why = m.index >= attributes_.size() ? "attribute index out of range" : unstorable(attributes_[m.index].spec(), m.value);
+    } else if (m.kind == Kind::AppendEvent) {
+      if (m.index >= events_.size()) {
+        why = "event index out of range";
+      } else {
+        const EventLog& log = events_[m.index];
+        if (m.fields.size() > log.fieldCount()) why = "more fields than event `" + log.spec().name + "` has";
+        for (std::size_t f = 0; why.empty() && f < m.fields.size(); ++f) why = unstorable(log.field(f).spec(), m.fields[f]);
+      }
+    }
+    if (!why.empty()) throw CorruptData(why);
+  }
+}
+
 void StoreState::setAttribute(std::uint32_t id, std::size_t index, const Value& value) {
   if (index >= attributes_.size()) throw CorruptData("attribute index out of range");
   AttributeColumn& column = attributes_[index];
-  const ir::ValueType type = column.spec().type;
-  const bool fits = value.isMissing() || (type == ir::ValueType::String && value.kind == Value::Kind::String) ||
-                    (type == ir::ValueType::Bool && value.kind == Value::Kind::Bool) ||
-                    (ir::isIntegral(type) && value.kind == Value::Kind::Int);
-  if (!fits) throw CorruptData("value of the wrong type for `" + column.spec().name + "`");
-  if (!value.isMissing() && value.kind == Value::Kind::Int && value.i == AttributeColumn::kMissing) {
-    throw CorruptData("the smallest 64-bit integer is not a storable value");
-  }
-  if (type == ir::ValueType::Enum && !value.isMissing() &&
-      (value.i < 0 || static_cast<std::size_t>(value.i) >= column.spec().enumValues.size())) {
-    throw CorruptData("enum rank out of range for `" + column.spec().name + "`");
-  }
+  if (const std::string why = unstorable(column.spec(), value); !why.empty()) throw CorruptData(why);
   column.set(id, value);
+}
+
+void StoreState::updateBlocked(std::uint32_t id) {
+  const AttributeColumn& followedAt = attributes_[followedAtIndex_];
+  const std::int64_t unfollowed = lastUnfollow_[id];
+  if (unfollowed == kNoTime) {
+    if (followedAt.has(id)) attributes_[blockedIndex_].set(id, Value::ofBool(false));
+    return;
+  }
+  // An unfollow at the same second as a follow counts as later: seg would
+  // rather miss a friend than write to one who blocked it.
+  const bool blocked = !followedAt.has(id) || followedAt.intAt(id) <= unfollowed;
+  attributes_[blockedIndex_].set(id, Value::ofBool(blocked));
+}
+
+void StoreState::follow(std::uint32_t id, std::int64_t time) {
+  AttributeColumn& followedAt = attributes_[followedAtIndex_];
+  if (!followedAt.has(id) || followedAt.intAt(id) < time) followedAt.set(id, Value::ofInt(time));
+  updateBlocked(id);
+}
+
+void StoreState::unfollow(std::uint32_t id, std::int64_t time) {
+  lastUnfollow_[id] = std::max(lastUnfollow_[id], time);
+  updateBlocked(id);
 }
 
 void StoreState::flushEvents(std::vector<std::vector<EventRow>>& pending) {
@@ -141,14 +195,13 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     }
     case Kind::Follow: {
       const std::uint32_t id = intern(m.user);
-      attributes_[followedAtIndex_].set(id, Value::ofInt(m.time));
-      attributes_[blockedIndex_].set(id, Value::ofBool(false));
+      follow(id, m.time);
       pending[followIndex_].push_back({id, m.time, {Value::ofBool(m.on)}});
       break;
     }
     case Kind::Unfollow: {
       const std::uint32_t id = intern(m.user);
-      attributes_[blockedIndex_].set(id, Value::ofBool(true));
+      unfollow(id, m.time);
       pending[unfollowIndex_].push_back({id, m.time, {}});
       break;
     }
@@ -165,7 +218,9 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
       std::sort(ids.begin(), ids.end());
       ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
       auto [it, created] = audiences_.try_emplace(m.name);
-      if (created) it->second.createdAt = m.time;
+      // An upload under the name of an expired audience is a new audience.
+      if (!created && it->second.expiredAt(m.time)) it->second = Audience();
+      if (created || it->second.members.empty()) it->second.createdAt = m.time;
       it->second.members.addSorted(ids);
       break;
     }
@@ -181,7 +236,8 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::SendSkipped: automation_.apply(m, intern(m.user)); break;
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
-    case Kind::CampaignRan: automation_.apply(m, 0); break;
+    case Kind::CampaignRan:
+    case Kind::RichMenuAlias: automation_.apply(m, 0); break;
   }
 }
 
@@ -195,12 +251,22 @@ void StoreState::apply(const std::vector<Mutation>& changes) {
   flushEvents(pending);
 }
 
+// `schema` is the stored one grown by mergeSchemas: what exists keeps its
+// place, so existing columns and logs only learn their new specs.
 void StoreState::extendSchema(const ir::Schema& schema) {
-  for (std::size_t i = attributes_.size(); i < schema.attributes.size(); ++i) {
+  for (std::size_t i = 0; i < schema.attributes.size(); ++i) {
+    if (i < attributes_.size()) {
+      attributes_[i].extendSpec(schema.attributes[i]);
+      continue;
+    }
     attributes_.emplace_back(schema.attributes[i]);
     attributes_.back().resize(capacity_);
   }
-  for (std::size_t i = events_.size(); i < schema.events.size(); ++i) {
+  for (std::size_t i = 0; i < schema.events.size(); ++i) {
+    if (i < events_.size()) {
+      events_[i].extendSpec(schema.events[i]);
+      continue;
+    }
     events_.emplace_back(schema.events[i]);
     events_.back().resizeFriends(capacity_);
   }
@@ -284,7 +350,13 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
   if (in.varint() != state.events_.size()) throw CorruptData("event count does not match the schema");
   for (EventLog& e : state.events_) e.read(in, friends);
   state.capacity_ = friends;
+  state.lastUnfollow_.assign(friends, kNoTime);
   state.growTo(friends + 1);
+  const EventLog& unfollows = state.events_[state.unfollowIndex_];
+  for (std::size_t row = 0; row < unfollows.size(); ++row) {
+    std::int64_t& last = state.lastUnfollow_[unfollows.friendAt(row)];
+    last = std::max(last, unfollows.timeAt(row));
+  }
   const auto readNamedBitmaps = [&](auto&& store) {
     const std::size_t count = in.count(2);
     for (std::size_t i = 0; i < count; ++i) store(std::string(in.bytes()));
@@ -298,11 +370,13 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
   });
   readNamedBitmaps([&](std::string name) {
     MessageStatus status;
-    for (Bitmap& b : status.byKind) b = readBitmap(in);
+    // Format 4 added the targeted status.
+    const std::size_t kinds = version >= 4 ? kMessageStatusKinds : 3;
+    for (std::size_t k = 0; k < kinds; ++k) status.byKind[k] = readBitmap(in);
     state.messageStatus_.emplace(std::move(name), std::move(status));
   });
   readNamedBitmaps([&](std::string id) { state.webhookSeen_.emplace(std::move(id), in.svarint()); });
-  if (version >= 2) state.automation_.read(in);
+  if (version >= 2) state.automation_.read(in, version);
   return state;
 }
 

@@ -41,13 +41,18 @@ class FriendTable {
   std::vector<std::uint32_t> slots_;  // kNoRow = empty
 };
 
+// LINE deletes an uploaded audience 180 days after it was created.
+inline constexpr std::int64_t kAudienceLifetimeSeconds = 180 * 86400;
+
 struct Audience {
   Bitmap members;
-  std::int64_t createdAt = 0;  // LINE deletes audiences 180 days after creation
+  std::int64_t createdAt = 0;
+  std::int64_t expiresAt() const { return createdAt + kAudienceLifetimeSeconds; }
+  bool expiredAt(std::int64_t now) const { return now >= expiresAt(); }
 };
 
 struct MessageStatus {
-  std::array<Bitmap, 3> byKind;  // received, opened, clicked
+  std::array<Bitmap, kMessageStatusKinds> byKind;  // by MessageStatusKind
 };
 
 class StoreState {
@@ -72,6 +77,10 @@ class StoreState {
 
   // Applies changes in order; consecutive events are appended in batches.
   void apply(const std::vector<Mutation>& changes);
+  // Throws CorruptData, naming the change, when one could not be applied
+  // (a value of the wrong type, an enum rank the schema lacks...). Store
+  // calls it before anything is logged, so a failed write changes nothing.
+  void validate(const std::vector<Mutation>& changes) const;
 
   // Direct writes for bulk loads (`segc gen`), which snapshot at the end
   // instead of logging each change. Same effects as the matching Mutation.
@@ -101,6 +110,11 @@ class StoreState {
   void applyOne(const Mutation& m, std::vector<std::vector<EventRow>>& pending);
   void flushEvents(std::vector<std::vector<EventRow>>& pending);
   void setAttribute(std::uint32_t id, std::size_t index, const Value& value);
+  // Follow and unfollow set state by their time, not their arrival: the
+  // later one decides whether the friend is blocked.
+  void follow(std::uint32_t id, std::int64_t time);
+  void unfollow(std::uint32_t id, std::int64_t time);
+  void updateBlocked(std::uint32_t id);
 
   ir::Schema schema_;
   FriendTable friends_;
@@ -112,6 +126,10 @@ class StoreState {
   std::map<std::string, MessageStatus> messageStatus_;
   std::unordered_map<std::string, std::int64_t> webhookSeen_;
   AutomationState automation_;
+  // Each friend's latest unfollow (kNoTime: none); derived from the
+  // unfollow log, so not stored.
+  static constexpr std::int64_t kNoTime = INT64_MIN;
+  std::vector<std::int64_t> lastUnfollow_;
   std::size_t scoreIndex_, followedAtIndex_, blockedIndex_;
   std::size_t followIndex_, unfollowIndex_;
 };

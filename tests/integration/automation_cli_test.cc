@@ -61,7 +61,7 @@ TEST_F(AutomationCli, ProgramTestsPassAndAFailureSaysWhere) {
   std::ofstream(dir_ + "/shop.seg") << program;
   const auto failed = segc("test " + quote(dir_ + "/shop.seg"));
   EXPECT_EQ(failed.exit, 1);
-  EXPECT_NE(failed.out.find("shop.seg:144: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
+  EXPECT_NE(failed.out.find("shop.seg:143: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
                             "2026-11-01T09:00:00+09:00, intro at 2026-11-02T10:00:00+09:00"),
             std::string::npos)
       << failed.out;
@@ -122,25 +122,34 @@ TEST_F(AutomationCli, WebhookEventsRunTheRulesOnce) {
   const auto forged = segc("webhook " + base + " " + body + " --channel-secret s3cret --signature AAAA");
   EXPECT_EQ(forged.exit, 1);
   EXPECT_NE(forged.out.find("the signature does not match"), std::string::npos) << forged.out;
-  const auto first = segc("webhook " + base + " " + body);
+  const std::string at = " --at 2025-12-01T10:05:10";  // just after the events, in Tokyo
+  const auto first = segc("webhook " + base + " " + body + at);
   ASSERT_EQ(first.exit, 0) << first.out;
   EXPECT_NE(first.out.find("4 events acted on, 0 already seen"), std::string::npos) << first.out;
-  const auto again = segc("webhook " + base + " " + body);
+  const auto again = segc("webhook " + base + " " + body + at);
   EXPECT_NE(again.out.find("0 events acted on, 6 already seen"), std::string::npos) << again.out;
   EXPECT_NE(again.out.find("(0 new)"), std::string::npos) << again.out;
-  const auto due = segc("outbox " + base + " --at 2026-12-02T00:00 --json");
-  // The text message mentioning skincare is answered with the reply token LINE gave.
+  // The events are of 2025-12-01 10:00-10:05 (Tokyo).
+  const auto due = segc("outbox " + base + " --at 2025-12-01T10:05:30 --json");
+  // The text message mentioning skincare is answered with the reply token
+  // LINE gave, while the token is good (a minute).
   EXPECT_NE(due.out.find(R"("replyToken":"757913772c4646b784d4b7ce46d12671")"), std::string::npos) << due.out;
   EXPECT_NE(due.out.find("スキンケア特集はこちら"), std::string::npos);
   // The follow starts the welcome series: its day-0 push.
   EXPECT_NE(due.out.find(R"("to":"U4af4980629a1b2c3d4e5f60718293a4b")"), std::string::npos);
   // Later steps of the series run when `segc run` reaches their time.
   EXPECT_EQ(due.out.find("人気のスキンケアをご紹介します"), std::string::npos);
+  // A stale token is never handed out.
+  const auto stale = segc("outbox " + base + " --at 2025-12-01T10:06:30 --json");
+  EXPECT_EQ(stale.out.find("757913772c4646b784d4b7ce46d12671"), std::string::npos) << stale.out;
   const auto run = segc("run " + base + " --until 2026-12-20T00:00");
   EXPECT_EQ(run.exit, 0) << run.out;
   EXPECT_NE(run.out.find("steps run"), std::string::npos) << run.out;
   const auto later = segc("outbox " + base + " --at 2026-12-20T00:00 --json");
   EXPECT_NE(later.out.find("人気のスキンケアをご紹介します"), std::string::npos) << later.out;
+  // The reply not made in time went out as a push (policy `expired_reply push`).
+  EXPECT_EQ(later.out.find("757913772c4646b784d4b7ce46d12671"), std::string::npos) << later.out;
+  EXPECT_NE(later.out.find("/rule1/reply/0/as-push"), std::string::npos) << later.out;
 }
 
 TEST_F(AutomationCli, MistakesAreClearErrors) {

@@ -3,6 +3,7 @@
 #include <sys/wait.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -10,8 +11,17 @@ namespace seg::testing {
 
 std::string quote(const std::string& s) { return "'" + s + "'"; }
 
-CliRun segc(const std::string& args) {
-  const std::string command = quote(SEGC_PATH) + " " + args + " 2>&1";
+// SEGC_UNDER_TEST runs the tests against another segc (an older build, to
+// see a regression test fail before its fix).
+std::string segcPath() {
+  const char* other = std::getenv("SEGC_UNDER_TEST");
+  return other != nullptr && *other != '\0' ? other : SEGC_PATH;
+}
+
+CliRun segc(const std::string& args) { return segcWithEnv("", args); }
+
+CliRun segcWithEnv(const std::string& env, const std::string& args) {
+  const std::string command = (env.empty() ? "" : "env " + env + " ") + quote(segcPath()) + " " + args + " 2>&1";
   CliRun run;
   FILE* pipe = popen(command.c_str(), "r");
   if (pipe == nullptr) return run;

@@ -14,6 +14,8 @@ struct CliRun {
 std::string quote(const std::string& s);
 // Runs `segc ARGS` (ARGS already quoted as needed).
 CliRun segc(const std::string& args);
+// The same with environment variables set (`NAME=value ...`).
+CliRun segcWithEnv(const std::string& env, const std::string& args);
 std::string readFile(const std::string& path);
 
 }  // namespace seg::testing

@@ -236,8 +236,8 @@ scenario restart on purchase { reenter always
 TEST(AutomationMenus, BulkLinksInBatchesAndNeverRelinks) {
   World w(R"(
 segment rich = points >= 100
-richmenu gold_menu = "richmenu-gold"
-richmenu standard = "richmenu-standard"
+richmenu gold_menu = "richmenu-0123456789abcdef0123456789abcdef"
+richmenu standard = "richmenu-fedcba9876543210fedcba9876543210"
 menus {
   rich    -> gold_menu
   default -> standard
@@ -255,7 +255,7 @@ menus {
   std::vector<std::size_t> batch;
   for (const HandOut& h : w.engine.due(at(11, 1, 0))) {
     ASSERT_EQ(h.request.path, "/v2/bot/richmenu/bulk/link");
-    EXPECT_EQ(h.request.body["richMenuId"], "richmenu-gold");
+    EXPECT_EQ(h.request.body["richMenuId"], "richmenu-0123456789abcdef0123456789abcdef");
     batch.push_back(h.request.body["userIds"].size());
   }
   std::sort(batch.begin(), batch.end());
@@ -378,6 +378,149 @@ TEST(AutomationCampaigns, LineConditionsBecomeANarrowcastFilterOverAnUpload) {
   EXPECT_EQ(due[0].request.body["recipient"]["audienceGroupId"], 4242);
 }
 
+// Without `use line` the whole `to` is seg's part; it was once left out,
+// and the campaign went to everyone.
+TEST(AutomationCampaigns, ToNarrowsTheAudienceWithoutUseLine) {
+  World w(R"(
+campaign vip_only {
+  to rank == gold
+  at 2026-12-10 10:00
+  send b
+}
+)");
+  for (int n = 0; n < 3; ++n) w.set(n, "rank", Value::ofInt(n == 1 ? 1 : 0), at(12, 1, 9));
+  const CampaignReport r = w.engine.runCampaign("vip_only", at(12, 10, 10), false);
+  EXPECT_EQ(r.audience, 1u);
+  ASSERT_EQ(r.requests.size(), 1u);
+  EXPECT_EQ(r.requests[0].path, "/v2/bot/message/push");
+  EXPECT_EQ(r.requests[0].body["to"], user(1).toString());
+}
+
+// A message LINE would refuse for a friend (an empty text) is skipped,
+// recorded, and sends nothing.
+TEST(AutomationSends, EmptyTextIsSkippedAndRecorded) {
+  World w(R"(
+message hello = text "{{name}}"
+message greet = text "{{name|お客様}}さん"
+on follow { send hello, greet }
+)");
+  w.follow(1, at(11, 1, 10));
+  std::vector<std::string> texts;
+  for (const HandOut& h : w.engine.due(at(11, 1, 10))) {
+    for (const auto& m : h.request.body["messages"]) texts.push_back(m["text"].get<std::string>());
+  }
+  EXPECT_EQ(texts, std::vector<std::string>{"お客様さん"});
+  EXPECT_EQ(w.writer.state().automation().skipped().at("hello"), 1u);
+}
+
+// A reply whose token expired is never handed out: it becomes a push, or
+// with `expired_reply drop` it is dropped and recorded.
+TEST(AutomationSends, ExpiredRepliesBecomePushesOrAreDropped) {
+  for (const bool drop : {false, true}) {
+    World w(std::string("on message { reply b }\n") + (drop ? "policy { expired_reply drop }\n" : ""));
+    InboundEvent e;
+    Mutation m = Mutation::of(Mutation::Kind::AppendEvent, user(1));
+    m.index = static_cast<std::uint32_t>(*w.program->ir().schema.event("message"));
+    m.time = at(11, 1, 10);
+    m.fields = {Value::ofString("hi")};
+    e.changes.push_back(m);
+    e.webhookEventId = "E1";
+    e.replyToken = "token";
+    w.engine.handle(e, at(11, 1, 10));
+    ASSERT_EQ(w.engine.due(at(11, 1, 10)).size(), 1u);
+    EXPECT_EQ(w.engine.due(at(11, 1, 10))[0].request.path, "/v2/bot/message/reply");
+    EXPECT_TRUE(w.engine.due(at(11, 1, 10, 2)).empty());  // stale: not handed out
+    w.engine.advanceTo(at(11, 1, 10, 2));
+    const std::vector<HandOut> due = w.engine.due(at(11, 1, 10, 2));
+    if (drop) {
+      EXPECT_TRUE(due.empty());
+      EXPECT_EQ(w.writer.state().automation().skipped().at("b"), 1u);
+    } else {
+      ASSERT_EQ(due.size(), 1u);
+      EXPECT_EQ(due[0].request.path, "/v2/bot/message/push");
+      EXPECT_EQ(due[0].request.body["to"], user(1).toString());
+    }
+  }
+}
+
+// Text is cut at LINE's 5,000 UTF-16 units, never inside a character.
+TEST(AutomationSends, TextIsCutAsLineCountsIt) {
+  World w("on cart_add { send reminder(product: product) }\n");
+  std::string emoji;
+  for (int i = 0; i < 3000; ++i) emoji += "😀";
+  w.event(1, "cart_add", emoji, at(11, 1, 10));
+  const std::vector<HandOut> due = w.engine.due(at(11, 1, 10));
+  ASSERT_EQ(due.size(), 1u);
+  const std::string text = due[0].request.body["messages"][0]["text"].get<std::string>();
+  EXPECT_EQ(text, "「" + emoji.substr(0, 2499 * 4));  // 「 is 1 unit, each emoji 2
+}
+
+// A LINE-filtered narrowcast charges no cap and records friends as
+// targeted, not received.
+TEST(AutomationCampaigns, FilteredNarrowcastTargetsWithoutCharging) {
+  std::string program = kCampaigns;
+  program.replace(program.find("policy { min_reach 20 }"), 23, "policy { min_reach 20 cap 1 per 7d }");
+  World w(program);
+  populated(w, 200);
+  const CampaignReport r = w.engine.runCampaign("narrow", at(12, 1, 10), true);
+  ASSERT_TRUE(r.refused.empty()) << r.refused;
+  EXPECT_EQ(w.writer.state().automation().chargesSince(w.id(5), 0), 0u);
+  w.engine.confirm(r.requests[0].key, at(12, 1, 10), R"({"audienceGroupId": 1})");
+  w.engine.confirm(r.requests[1].key, at(12, 1, 10));
+  const MessageStatus& status = w.writer.state().messageStatus().at("narrow");
+  EXPECT_EQ(status.byKind[static_cast<std::size_t>(MessageStatusKind::Received)].cardinality(), 0u);
+  EXPECT_EQ(status.byKind[static_cast<std::size_t>(MessageStatusKind::Targeted)].cardinality(), 200u);
+}
+
+// An alias is looked up once; later links within the hour use its ID.
+TEST(AutomationMenus, AliasesAreResolvedOnceAndReused) {
+  World w(R"(
+richmenu vip_menu = "vip"
+on cart_add { richmenu vip_menu }
+)");
+  w.event(1, "cart_add", "x", at(11, 1, 10));
+  std::vector<HandOut> due = w.engine.due(at(11, 1, 10));
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0].request.method, "GET");
+  w.engine.confirm(due[0].key, at(11, 1, 10), R"({"richMenuAliasId":"vip","richMenuId":"richmenu-0123456789abcdef0123456789abcdef"})");
+  w.event(2, "cart_add", "x", at(11, 1, 10, 30));
+  due = w.engine.due(at(11, 1, 10, 30));
+  ASSERT_EQ(due.size(), 2u);  // both links, no second lookup
+  for (const HandOut& h : due) EXPECT_NE(h.request.path.find("/richmenu/richmenu-0123456789abcdef"), std::string::npos) << h.request.path;
+}
+
+// The outbox hands requests out in the order the actions ran, also after
+// a snapshot.
+TEST(AutomationOutbox, OrderSurvivesASnapshot) {
+  const std::string dir = (fs::temp_directory_path() / fmt::format("seg-order-{}", getpid())).string();
+  fs::remove_all(dir);
+  auto program = CompiledProgram::fromText("t.seg", std::string(kBase) + "on message { reply a; reply b; reply reminder(product: \"z\") }\n");
+  std::vector<std::string> before;
+  {
+    auto store = Store::open(dir, &program->ir().schema);
+    StoreWriter writer(*store);
+    AutomationEngine engine(program->ir(), writer);
+    InboundEvent e;
+    Mutation m = Mutation::of(Mutation::Kind::AppendEvent, user(1));
+    m.index = static_cast<std::uint32_t>(*program->ir().schema.event("message"));
+    m.time = at(11, 1, 10);
+    m.fields = {Value::ofString("hi")};
+    e.changes.push_back(m);
+    e.replyToken = "t";
+    engine.handle(e, at(11, 1, 10));
+    for (const HandOut& h : engine.due(at(11, 1, 10))) before.push_back(h.request.path);
+    store->checkpoint();
+  }
+  auto store = Store::open(dir, &program->ir().schema);
+  StoreWriter writer(*store);
+  AutomationEngine engine(program->ir(), writer);
+  std::vector<std::string> after;
+  for (const HandOut& h : engine.due(at(11, 1, 10))) after.push_back(h.request.path);
+  EXPECT_EQ(before, (std::vector<std::string>{"/v2/bot/message/reply", "/v2/bot/message/push", "/v2/bot/message/push"}));
+  EXPECT_EQ(after, before);
+  fs::remove_all(dir);
+}
+
 TEST(LineRequests, LimitsAreEnforcedAndRetryKeysAreStable) {
   const Json one = Json::array({Json{{"type", "text"}, {"text", "x"}}});
   EXPECT_THROW(send::multicast("k", std::vector<std::string>(501, "U0"), one), std::invalid_argument);
@@ -388,7 +531,7 @@ TEST(LineRequests, LimitsAreEnforcedAndRetryKeysAreStable) {
   EXPECT_EQ(send::retryKey("a"), send::retryKey("a"));
   EXPECT_NE(send::retryKey("a"), send::retryKey("b"));
   EXPECT_EQ(send::retryKey("a")[14], '4');  // a version-4 UUID layout
-  EXPECT_TRUE(send::reply("k", "token", one).header("X-Line-Retry-Key").empty());  // replies take none
+  EXPECT_TRUE(send::reply("k", "token", one, 0).header("X-Line-Retry-Key").empty());  // replies take none
   const send::LineRequest r = send::LineRequest::fromJson(send::push("k", "U0", one).toJson());
   EXPECT_EQ(r.body["to"], "U0");
   EXPECT_EQ(r.header("X-Line-Retry-Key"), send::retryKey("k"));

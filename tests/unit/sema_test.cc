@@ -170,7 +170,7 @@ TEST(Sema, CyclesAreReportedOnce) {
 
 TEST(Sema, TriggerFieldsAndBindings) {
   auto a = analyzeText(
-      "message r(product: string) = text \"{{product}}\"\n"
+      "message r(product: string) = text \"「{{product}}」\"\n"
       "scenario s on purchase as e where price > 100 and e.price < 1000 {\n"
       "  exit when exists(purchase where product == e.product)\n"
       "  after 1h: send r(product: e.product)\n}\n"

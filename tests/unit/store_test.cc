@@ -301,3 +301,103 @@ TEST(UserIdHash, SequentialIdsSpreadOverLowBits) {
     EXPECT_GT(buckets.size(), 40000u) << pattern;
   }
 }
+
+namespace seg {
+namespace {
+
+std::string fileBytes(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A change the store cannot apply is refused before anything is logged: a
+// failed command leaves the log as it was.
+TEST_F(StoreTest, RefusedChangeWritesNothing) {
+  auto store = Store::open(dir_, &schema_);
+  store->commit({set(1, "points", Value::ofInt(1))});
+  const std::string before = fileBytes(dir_ + "/wal.log");
+  EXPECT_THROW(store->commit({set(2, "points", Value::ofInt(2)), set(2, "member_rank", Value::ofInt(7))}), StoreError);
+  EXPECT_EQ(fileBytes(dir_ + "/wal.log"), before);
+  EXPECT_EQ(store->state().friendCount(), 1u);
+  store->commit({set(3, "points", Value::ofInt(3))});  // the store is still usable
+  EXPECT_EQ(store->state().friendCount(), 2u);
+}
+
+// A field added to an event that has rows: old rows have it missing, and
+// the store reopens (it once wrote a snapshot it could not read).
+TEST_F(StoreTest, FieldAddedToAnEventWithRows) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({purchase(1, 1000, "x", 10)});
+  }
+  const ir::Schema grown = schemaOf(R"(
+schema {
+  member_rank: enum(bronze, silver, gold, platinum)
+  points: int
+  pref: string
+  event purchase(product: string, price: int, coupon: string)
+}
+)");
+  {
+    auto store = Store::open(dir_, &grown);
+    const EventLog& log = *store->state().events("purchase");
+    ASSERT_EQ(log.fieldCount(), 3u);
+    EXPECT_TRUE(log.field(2).get(0).isMissing());
+    Mutation m = Mutation::of(Mutation::Kind::SetAttribute, user(1));
+    m.index = static_cast<std::uint32_t>(*grown.attribute("member_rank"));
+    m.value = Value::ofInt(3);  // the new enum value, usable at once
+    store->commit({m});
+  }
+  auto store = Store::open(dir_, &grown);
+  EXPECT_EQ(store->state().attribute("member_rank")->get(0), Value::ofInt(3));
+  EXPECT_EQ(store->state().events("purchase")->size(), 1u);
+}
+
+// Follow and unfollow decide by their time, in any arrival order.
+TEST_F(StoreTest, FollowStateFollowsTimeNotArrival) {
+  const auto follow = [](int n, std::int64_t t) {
+    Mutation m = Mutation::of(Mutation::Kind::Follow, user(n));
+    m.time = t;
+    return m;
+  };
+  const auto unfollow = [](int n, std::int64_t t) {
+    Mutation m = Mutation::of(Mutation::Kind::Unfollow, user(n));
+    m.time = t;
+    return m;
+  };
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({follow(1, 200), unfollow(1, 100)});                   // a late, older unfollow
+    store->commit({unfollow(2, 300), follow(2, 100), follow(2, 200)});   // redelivered older follows
+    store->commit({follow(3, 100), unfollow(3, 100)});                   // a tie: the unfollow counts
+  }
+  auto store = Store::open(dir_, &schema_);
+  const StoreState& s = store->state();
+  const auto blocked = [&](int n) { return s.blocked().contains(*s.friends().find(user(n))); };
+  EXPECT_FALSE(blocked(1));
+  EXPECT_TRUE(blocked(2));
+  EXPECT_TRUE(blocked(3));
+  EXPECT_EQ(s.attribute("followed_at")->get(*s.friends().find(user(2))), Value::ofInt(200));
+}
+
+// An upload under the name of an audience LINE deleted starts a new one.
+TEST_F(StoreTest, ReuploadAfterExpiryIsANewAudience) {
+  const auto upload = [](int n, std::int64_t t) {
+    Mutation m = Mutation::of(Mutation::Kind::AudienceAdd);
+    m.name = "winter";
+    m.time = t;
+    m.users = {user(n)};
+    return m;
+  };
+  auto store = Store::open(dir_, &schema_);
+  store->commit({upload(1, 1000)});
+  store->commit({upload(2, 1000 + 86400)});  // added while alive: same audience
+  EXPECT_EQ(store->state().audiences().at("winter").members.cardinality(), 2u);
+  store->commit({upload(3, 1000 + kAudienceLifetimeSeconds)});
+  const Audience& a = store->state().audiences().at("winter");
+  EXPECT_EQ(a.members.cardinality(), 1u);
+  EXPECT_EQ(a.createdAt, 1000 + kAudienceLifetimeSeconds);
+}
+
+}  // namespace
+}  // namespace seg
