@@ -13,7 +13,7 @@ PACKAGES=(
   llvm-16-dev zlib1g-dev libzstd-dev
   libroaring-dev libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev
   libre2-dev libssl-dev libhowardhinnant-date-dev libxxhash-dev
-  libsimdjson-dev libsqlite3-dev tzdata
+  libsimdjson-dev libsqlite3-dev tzdata libyaml-cpp-dev
 )
 
 install_missing() {

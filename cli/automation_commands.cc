@@ -18,6 +18,7 @@
 #include "compiler/ir/lower.h"
 #include "runtime/automation/engine.h"
 #include "runtime/automation/program_tests.h"
+#include "runtime/automation/simulation.h"
 #include "runtime/jit/jit.h"
 #include "runtime/ingest/importer.h"
 #include "runtime/store/store.h"
@@ -211,30 +212,6 @@ struct SimulateCommand {
   std::uint64_t friends = 100000, historyEvents = 1000000, eventsPerDay = 0, seed = 1;
 };
 
-// Plays LINE's part for a simulation: takes every due request and confirms
-// it, answering audience uploads with made-up group ids.
-std::size_t actAsSender(AutomationEngine& engine, std::int64_t now, std::int64_t& audienceIds) {
-  std::size_t made = 0;
-  for (std::vector<HandOut> due = engine.due(now); !due.empty(); due = engine.due(now)) {
-    for (const HandOut& h : due) {
-      std::string response;
-      if (h.request.path == "/v2/bot/audienceGroup/upload" && h.request.method == "POST") {
-        response = fmt::format("{{\"audienceGroupId\": {}}}", ++audienceIds);
-      }
-      if (h.request.method == "GET" && h.request.path.rfind("/v2/bot/richmenu/alias/", 0) == 0) {
-        // A made-up rich menu ID, the same for the same alias.
-        std::string id = send::retryKey(h.request.path);
-        std::erase(id, '-');
-        response = fmt::format(R"({{"richMenuAliasId": "{}", "richMenuId": "richmenu-{}"}})",
-                               h.request.path.substr(h.request.path.rfind('/') + 1), id);
-      }
-      engine.confirm(h.key, now, response);
-      ++made;
-    }
-  }
-  return made;
-}
-
 int runSimulate(const SimulateCommand& c) {
   const auto loaded = loadProgram(c.program);
   if (!loaded) return kExitErrors;
@@ -287,31 +264,10 @@ int runSimulate(const SimulateCommand& c) {
   options.compiler = jit.get();
   options.threads = std::max(1u, std::thread::hardware_concurrency());
   AutomationEngine engine(program, writer, options);
-  engine.advanceTo(*from);
   const double setUp = seconds();
-  std::int64_t audienceIds = 0;
-  std::size_t made = 0, inbound = 0;
-  std::int64_t nextFlush = *from + 3600;
-  for (std::size_t i = 0; i < changes.size();) {
-    InboundEvent event;
-    const Mutation& head = changes[i];
-    // A follow and the attributes that came with it are one event.
-    while (i < changes.size() && changes[i].user == head.user && changes[i].time == head.time) event.changes.push_back(changes[i++]);
-    event.webhookEventId = fmt::format("sim-{}", ++inbound);
-    if (head.kind == Mutation::Kind::AppendEvent) event.replyToken = fmt::format("sim-reply-{}", inbound);
-    while (head.time >= nextFlush) {
-      engine.advanceTo(nextFlush);
-      made += actAsSender(engine, nextFlush, audienceIds);
-      nextFlush += 3600;
-    }
-    engine.handle(event, head.time);
-  }
-  for (; nextFlush <= *to; nextFlush += 3600) {
-    engine.advanceTo(nextFlush);
-    made += actAsSender(engine, nextFlush, audienceIds);
-  }
-  engine.advanceTo(*to);
-  made += actAsSender(engine, *to, audienceIds);
+  LineStandIn line;
+  playActivity(engine, changes, *from, *to, line);
+  const std::size_t made = line.made();
   const double ran = seconds() - setUp;
 
   const EngineCounters& k = engine.counters();

@@ -8,6 +8,7 @@ find_package(GTest CONFIG REQUIRED)
 find_package(CLI11 CONFIG REQUIRED)
 find_package(nlohmann_json CONFIG REQUIRED)
 find_package(SQLite3 REQUIRED)                 # the differential oracle and a benchmark peer
+find_package(yaml-cpp CONFIG REQUIRED)         # tests read LINE's OpenAPI files
 
 # The ANTLR runtime's imported target carries no include directory.
 add_library(seg_antlr4 INTERFACE)
