@@ -331,6 +331,7 @@ int runWebhook(const WebhookCommand& c) {
     ImportOptions options;
     options.channelSecret = channelSecret(c.channelSecret);
     options.signature = c.signature;
+    options.now = *now;
     options.onRecord = [&](InboundRecord record) {
       InboundEvent event;
       event.replyToken = std::move(record.replyToken);

@@ -44,7 +44,7 @@ struct ImportCommand {
   std::string store;
   std::vector<std::string> friends, events, audiences, webhooks;
   std::string name;
-  bool strict = false;
+  bool strict = false, again = false;
   std::string timezone = "Asia/Tokyo";
   std::string signature;
   std::string channelSecret;
@@ -52,6 +52,13 @@ struct ImportCommand {
 };
 
 void printReport(const std::string& path, const ImportReport& report, std::size_t shownErrors) {
+  if (report.alreadyImported) {
+    const ImportRecord& r = *report.alreadyImported;
+    fmt::print("{}: already imported ({} records, the same content as `{}` imported at {}): nothing to do "
+               "(--again imports it again)\n",
+               path, r.records, r.file, TimeZone::find("UTC")->formatInstant(r.time));
+    return;
+  }
   for (std::size_t i = 0; i < report.errors.size() && i < shownErrors; ++i) {
     const RecordError& e = report.errors[i];
     const std::string field = e.field.empty() ? "" : fmt::format("field `{}`: ", e.field);
@@ -65,6 +72,7 @@ void printReport(const std::string& path, const ImportReport& report, std::size_
     return;
   }
   std::string line = fmt::format("{}: {} records, {} imported", path, report.records, report.applied);
+  if (report.resumed) line += fmt::format(" ({} more were imported by an interrupted run)", report.resumed);
   if (report.skipped) line += fmt::format(", {} skipped", report.skipped);
   if (report.duplicates) line += fmt::format(", {} already seen (redelivered)", report.duplicates);
   if (report.ignored) line += fmt::format(", {} not used by seg", report.ignored);
@@ -85,6 +93,7 @@ int runImport(const ImportCommand& command) {
   if (!store) return kExitUsage;
   ImportOptions options;
   options.strict = command.strict;
+  options.again = command.again;
   options.timezone = command.timezone;
   options.audienceName = command.name;
   options.now = std::time(nullptr);
@@ -368,6 +377,7 @@ Command addImportCommand(CLI::App& app) {
   cmd->add_option("--signature", c->signature, "The body's x-line-signature header");
   cmd->add_option("--channel-secret", c->channelSecret, "Channel secret to verify signatures (or LINE_CHANNEL_SECRET)");
   cmd->add_flag("--strict", c->strict, "Import nothing if any record is bad");
+  cmd->add_flag("--again", c->again, "Import a file again that the store already has whole");
   cmd->add_option("--timezone", c->timezone, "Time zone of local times without an offset");
   cmd->add_option("--show-errors", c->shownErrors, "How many bad records to print");
   return {cmd, [c] { return runImport(*c); }};

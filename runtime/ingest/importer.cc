@@ -5,12 +5,14 @@
 #include <openssl/hmac.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <set>
 
 #include <fmt/format.h>
 #include <simdjson.h>
+#include <xxhash.h>
 
 #include "base/spelling.h"
 #include "runtime/ingest/line_reader.h"
@@ -439,8 +441,8 @@ class AudienceSource : public LineSource {
 // event is one record.
 class WebhookSource : public RecordSource {
  public:
-  WebhookSource(std::string body, const ir::Schema& schema, const StoreState& state)
-      : body_(std::move(body)), schema_(schema), state_(state) {
+  WebhookSource(std::string body, const ir::Schema& schema, const StoreState& state, std::int64_t receivedAt)
+      : body_(std::move(body)), schema_(schema), state_(state), receivedAt_(receivedAt) {
     if (const auto error = parser_.parse(body_).get(doc_); error) {
       fatal_ = std::string("malformed JSON: ") + simdjson::error_message(error);
       return;
@@ -494,7 +496,7 @@ class WebhookSource : public RecordSource {
     }
     Mutation seen = Mutation::of(Mutation::Kind::WebhookSeen);
     seen.name = std::string(eventId);
-    seen.time = millis / 1000;
+    seen.time = receivedAt_;  // kept by when seg received it, not by the time it claims
     const bool known = type == "follow" || type == "unfollow" || type == "message" || type == "postback";
     std::string_view sourceType;
     // Only a user source is a friend's 1:1 conversation: a member of a group
@@ -555,6 +557,7 @@ class WebhookSource : public RecordSource {
   std::string body_;
   const ir::Schema& schema_;
   const StoreState& state_;
+  std::int64_t receivedAt_;
   simdjson::dom::parser parser_;
   simdjson::dom::element doc_;
   simdjson::dom::array events_;
@@ -604,7 +607,7 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& pat
           return nullptr;
         }
       }
-      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, state);
+      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, state, options.now);
       if (!source->fatal().empty()) {
         fatal = source->fatal();
         return nullptr;
@@ -613,6 +616,39 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& pat
     }
   }
   return nullptr;
+}
+
+// A file's identity for the import records: a hash of its content and its
+// size, so a re-run of the same data finds its progress whatever the name.
+std::string fileKey(const std::string& path) {
+  LineReader probe(path);  // opens or throws IoError with the reason
+  XXH3_state_t* state = XXH3_createState();
+  if (state == nullptr) throw IoError("out of memory hashing `" + path + "`");
+  const std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> guard(state, XXH3_freeState);
+  XXH3_128bits_reset(state);
+  std::ifstream in(path, std::ios::binary);
+  std::vector<char> buffer(1 << 20);
+  std::uint64_t size = 0;
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    const auto n = static_cast<std::size_t>(in.gcount());
+    XXH3_128bits_update(state, buffer.data(), n);
+    size += n;
+  }
+  if (in.bad()) throw IoError("cannot read `" + path + "`");
+  const XXH128_hash_t h = XXH3_128bits_digest(state);
+  return fmt::format("{:016x}{:016x}-{}", h.high64, h.low64, size);
+}
+
+Mutation importProgress(const std::string& key, const std::string& path, std::uint64_t bytes, std::uint64_t records,
+                        bool complete, std::int64_t now) {
+  Mutation m = Mutation::of(Mutation::Kind::ImportProgress);
+  m.name = key;
+  m.value = Value::ofString(std::filesystem::path(path).filename().string());
+  m.fields = {Value::ofInt(static_cast<std::int64_t>(bytes)), Value::ofInt(static_cast<std::int64_t>(records))};
+  m.on = complete;
+  m.time = now;
+  return m;
 }
 
 void note(ImportReport& report, RecordError error) {
@@ -658,6 +694,33 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
   const auto progress = [&](const RecordSource& source) {
     if (options.progress) options.progress(source.bytesRead(), source.totalBytes());
   };
+  // What the store already has of this file (webhook bodies are deduplicated
+  // by event id instead; records handed to onRecord are the caller's).
+  std::string key;
+  std::uint64_t resumeAfter = 0;
+  if (kind != ImportKind::Webhook && !options.onRecord) {
+    try {
+      key = fileKey(path);
+    } catch (const IoError& e) {
+      report.fatal = e.what();
+      return report;
+    }
+    const ImportRecord* before = nullptr;
+    {
+      auto lock = store.readLock();
+      if (const ImportRecord* r = store.state().importRecord(key)) before = r;
+      if (before != nullptr && before->complete && !options.again) {
+        report.alreadyImported = *before;
+        return report;
+      }
+      if (before != nullptr && !before->complete) resumeAfter = before->bytes;
+    }
+  }
+  // A record an interrupted run committed: counted, not applied again.
+  const auto committedBefore = [&](const RecordSource& source) { return resumeAfter > 0 && source.bytesRead() <= resumeAfter; };
+  const auto progressOf = [&](const RecordSource& source, bool complete) {
+    return importProgress(key, path, source.bytesRead(), report.records, complete, options.now);
+  };
 
   if (options.strict) {
     // First pass: check everything, write nothing.
@@ -690,6 +753,11 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
         continue;
       }
       ++report.records;
+      if (committedBefore(*source)) {
+        ++report.resumed;
+        parsed = Parsed();
+        continue;
+      }
       report.duplicates += parsed.duplicates;
       report.ignored += parsed.ignored;
       if (!parsed.changes.empty() && parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
@@ -697,6 +765,7 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
       if (report.records % 4096 == 0) progress(*source);
       parsed = Parsed();
     }
+    if (!key.empty()) transaction->add(progressOf(*source, true));
     transaction->end();
     progress(*source);
     return report;
@@ -713,6 +782,11 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
       continue;
     }
     ++report.records;
+    if (committedBefore(*source)) {
+      ++report.resumed;
+      parsed = Parsed();
+      continue;
+    }
     report.duplicates += parsed.duplicates;
     report.ignored += parsed.ignored;
     if (parsed.error) {
@@ -727,6 +801,8 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
       }
       for (Mutation& m : parsed.changes) batch.push_back(std::move(m));
       if (++batchRecords >= options.recordsPerCommit) {
+        // The batch and how far the file is committed, in one transaction.
+        if (!key.empty()) batch.push_back(progressOf(*source, false));
         store.commit(std::move(batch));
         batch.clear();
         batchRecords = 0;
@@ -735,6 +811,7 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
     }
     parsed = Parsed();
   }
+  if (!key.empty()) batch.push_back(progressOf(*source, true));
   store.commit(std::move(batch));
   progress(*source);
   return report;

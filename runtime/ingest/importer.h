@@ -7,10 +7,17 @@
 // reported with its line and field and skipped (the default), or the whole
 // import is refused with nothing written (strict): strict imports check the
 // whole file first, then write it as one transaction.
+//
+// The store remembers, by the file's content, how much of it each commit
+// covered (in the same transaction): after a crash at any point, running
+// the same import again goes on where the committed part ends, and a file
+// the store has whole is not imported twice. So each record ends up in the
+// store exactly once (docs/store.md, "What acknowledged means").
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,7 +39,7 @@ struct ImportOptions {
   std::string timezone = "Asia/Tokyo";  // for local times without an offset
   std::size_t recordsPerCommit = 20000;
   std::string audienceName;  // Audience: defaults to the file's name
-  std::int64_t now = 0;      // Audience: creation time
+  std::int64_t now = 0;      // when seg takes the data: an audience's creation, a webhook's receipt
   // Webhook: when a channel secret is set, the signature must match.
   std::string channelSecret;
   std::string signature;
@@ -41,6 +48,8 @@ struct ImportOptions {
   std::function<void(InboundRecord record)> onRecord;
   // Called now and then with bytes read so far and the file's size.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
+  // Import a file again although the store has all of it (same content).
+  bool again = false;
 };
 
 struct RecordError {
@@ -59,6 +68,9 @@ struct ImportReport {
   std::vector<RecordError> errors;  // the first 100
   bool aborted = false;             // strict and something was wrong
   std::string fatal;                // the file could not be read at all
+  // The store had all of this file already (same content): nothing done.
+  std::optional<ImportRecord> alreadyImported;
+  std::size_t resumed = 0;  // records committed by an earlier, interrupted run
 };
 
 ImportReport importFile(Store& store, ImportKind kind, const std::string& path, const ImportOptions& options);

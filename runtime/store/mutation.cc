@@ -121,14 +121,15 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::OutboxDone:
     case Kind::CampaignRan:
     case Kind::SendSkipped:
-    case Kind::RichMenuAlias: writeAll(out, *this); break;
+    case Kind::RichMenuAlias:
+    case Kind::ImportProgress: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::RichMenuAlias)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::ImportProgress)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
@@ -193,7 +194,8 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::OutboxDone:
     case Kind::CampaignRan:
     case Kind::SendSkipped:
-    case Kind::RichMenuAlias: readAll(in, m); break;
+    case Kind::RichMenuAlias:
+    case Kind::ImportProgress: readAll(in, m); break;
   }
   return m;
 }

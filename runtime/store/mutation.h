@@ -46,6 +46,8 @@ struct Mutation {
     SendSkipped,     // user, name: message or campaign, time, value.s: why (the cap)
     // From here on, only in logs written by seg 0.2 or later.
     RichMenuAlias,   // name: alias, value.s: the rich menu ID LINE resolved it to, time
+    ImportProgress,  // name: the file's key (content hash), value.s: its name, time,
+                     // fields: bytes and records committed so far, on: the whole file
   };
   Kind kind = Kind::AddFriend;
   UserId user;

@@ -3,6 +3,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <ctime>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -19,11 +20,14 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // 2 added automation state; 3 dropped the bit slices of numeric columns
 // (their range index is rebuilt from the values on load); 4 added the
 // targeted message status, why a campaign was refused, and resolved rich
-// menu aliases. Every earlier version is still read.
-constexpr std::uint32_t kSnapshotVersion = 4;
+// menu aliases; 5 what was committed of which imported file. Every earlier
+// version is still read.
+constexpr std::uint32_t kSnapshotVersion = 5;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
-// Webhook event ids are remembered this long; LINE redelivers within hours.
+// Webhook event ids are remembered this long after seg received them.
+// LINE does not say how long it redelivers (a reply token is refused 20
+// minutes after the event); 30 days is far beyond it.
 constexpr std::int64_t kWebhookMemorySeconds = 30 * 86400;
 
 std::uint32_t crc(std::string_view bytes) {
@@ -231,14 +235,24 @@ void Store::load(const ir::Schema* programSchema) {
   if (log) {
     WalReplay replay;
     try {
-      replay = replayWal(*log, snapshotTransaction_, [&](std::vector<Mutation>&& changes) { state_->apply(changes); });
+      replay = replayWal(*log, snapshotTransaction_, [&](std::vector<Mutation>&& changes) {
+        // A change that does not fit ends the log before anything of it is applied.
+        try {
+          state_->validate(changes);
+        } catch (const CorruptData&) {
+          return false;
+        }
+        state_->apply(changes);
+        return true;
+      });
     } catch (const CorruptData& e) {
       throw StoreError(fmt::format("the log of `{}` does not fit its snapshot ({})", dir_, e.what()));
     }
     recovery_.replayedTransactions = replay.transactions;
     recovery_.tornTailCut = replay.tornTail;
+    recovery_.tailReason = replay.endReason;
     recovery_.discardedTransactions = replay.discardedFrames;
-    lastTransaction_ = std::max(lastTransaction_, replay.lastTransaction);
+    lastTransaction_ = std::max(lastTransaction_, replay.highestTransaction);
     walBytes_ = replay.validBytes;
     if (!options_.readOnly) {
       wal_ = File::openForAppend(walPath);
@@ -269,9 +283,12 @@ void Store::writeSnapshot() {
   snapshotTransaction_ = lastTransaction_;
 }
 
-std::uint64_t Store::nextTransaction() { return ++lastTransaction_; }
+std::uint64_t Store::nextTransaction() {
+  if (lastTransaction_ == UINT64_MAX) throw StoreError("the store has used every transaction number");
+  return ++lastTransaction_;
+}
 
-void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
+std::uint64_t Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
   if (options_.readOnly) throw StoreError("the store is open read-only");
   if (poisoned_) throw StoreError("an unfinished transaction left the store inconsistent in memory; reopen it");
   // Nothing is logged that would fail to apply: a refused change leaves
@@ -283,7 +300,9 @@ void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
   }
   Pending pending{std::move(frame), std::move(changes), false, nullptr};
   std::unique_lock lock(commitMutex_);
+  // Numbered as queued, so numbers appear in the log in order (wal.h).
   if (pending.frame.transaction == 0) pending.frame.transaction = nextTransaction();
+  const std::uint64_t transaction = pending.frame.transaction;
   queue_.push_back(&pending);
   while (!pending.done) {
     if (leaderActive_) {
@@ -320,6 +339,7 @@ void Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) {
     committed_.notify_all();
   }
   if (pending.error) std::rethrow_exception(pending.error);
+  return transaction;
 }
 
 void Store::commit(std::vector<Mutation> changes) {
@@ -335,7 +355,7 @@ void Store::commit(std::vector<Mutation> changes) {
 std::unique_ptr<Store::Transaction> Store::begin() {
   std::lock_guard lock(commitMutex_);
   ++openTransactions_;
-  return std::unique_ptr<Transaction>(new Transaction(*this, nextTransaction()));
+  return std::unique_ptr<Transaction>(new Transaction(*this));
 }
 
 void Store::Transaction::add(Mutation change) {
@@ -354,7 +374,7 @@ void Store::Transaction::flush(bool last) {
   frame.flags = last ? kWalLastFrame : 0;
   BinaryWriter out(frame.payload);
   for (const Mutation& m : pending_) m.encode(out);
-  store_.logAndApply(std::move(frame), std::move(pending_));
+  id_ = store_.logAndApply(std::move(frame), std::move(pending_));
   pending_.clear();
   pendingBytes_ = 0;
 }
@@ -376,7 +396,7 @@ Store::Transaction::~Transaction() {
   if (ended_) return;
   std::lock_guard lock(store_.commitMutex_);
   --store_.openTransactions_;
-  if (!pending_.empty() || id_ != 0) store_.poisoned_ = true;
+  if (id_ != 0) store_.poisoned_ = true;
 }
 
 void Store::checkpoint() {
@@ -387,7 +407,10 @@ void Store::checkpoint() {
   if (openTransactions_ > 0) return;
   {
     std::unique_lock data(dataMutex_);
-    state_->forgetOldWebhooks(kWebhookMemorySeconds);
+    // Relative to seg's own clock: the newest receipt, but never later than
+    // now (a clock set wrong once must not forget everything).
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    state_->forgetWebhooksBefore(std::min(state_->newestWebhookReceipt(), now) - kWebhookMemorySeconds);
     state_->optimize();
   }
   {

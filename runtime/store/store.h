@@ -43,6 +43,7 @@ struct OpenOptions {
 struct RecoveryReport {
   std::size_t replayedTransactions = 0;
   bool tornTailCut = false;
+  std::string tailReason;  // why the log was cut where it was
   std::size_t discardedTransactions = 0;
   double seconds = 0;
 };
@@ -81,10 +82,10 @@ class Store {
 
    private:
     friend class Store;
-    Transaction(Store& store, std::uint64_t id) : store_(store), id_(id) {}
+    explicit Transaction(Store& store) : store_(store) {}
     void flush(bool last);
     Store& store_;
-    std::uint64_t id_;
+    std::uint64_t id_ = 0;  // numbered when its first frame is queued
     std::vector<Mutation> pending_;
     std::size_t pendingBytes_ = 0;
     bool ended_ = false;
@@ -104,8 +105,9 @@ class Store {
   void load(const ir::Schema* programSchema);
   void writeSnapshot();
   std::uint64_t nextTransaction();
-  // Appends frames, syncs (shared by concurrent callers), applies changes.
-  void logAndApply(WalFrame frame, std::vector<Mutation> changes);
+  // Appends frames, syncs (shared by concurrent callers), applies changes;
+  // returns the frame's transaction number (given one when it has none).
+  std::uint64_t logAndApply(WalFrame frame, std::vector<Mutation> changes);
 
   std::string dir_;
   OpenOptions options_;

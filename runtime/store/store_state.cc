@@ -77,6 +77,11 @@ const EventLog* StoreState::events(const std::string& name) const {
   return index ? &events_[*index] : nullptr;
 }
 
+const ImportRecord* StoreState::importRecord(const std::string& key) const {
+  const auto it = imports_.find(key);
+  return it == imports_.end() ? nullptr : &it->second;
+}
+
 const Bitmap& StoreState::blocked() const { return *attributes_[blockedIndex_].valueBitmap(1); }
 
 void StoreState::growTo(std::uint32_t friends) {
@@ -121,6 +126,10 @@ void StoreState::validate(const std::vector<Mutation>& changes) const {
     std::string why;
     if (m.kind == Kind::SetAttribute) {
       why = m.index >= attributes_.size() ? "attribute index out of range" : unstorable(attributes_[m.index].spec(), m.value);
+    } else if (m.kind == Kind::ImportProgress) {
+      if (m.fields.size() != 2 || m.fields[0].kind != Value::Kind::Int || m.fields[1].kind != Value::Kind::Int) {
+        why = "import progress without its counts";
+      }
     } else if (m.kind == Kind::AppendEvent) {
       if (m.index >= events_.size()) {
         why = "event index out of range";
@@ -227,7 +236,10 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::MessageStatus:
       messageStatus_[m.name].byKind[static_cast<std::size_t>(m.status)].add(intern(m.user));
       break;
-    case Kind::WebhookSeen: webhookSeen_[m.name] = m.time; break;
+    case Kind::WebhookSeen:
+      webhookSeen_[m.name] = m.time;
+      newestWebhookReceipt_ = std::max(newestWebhookReceipt_, m.time);
+      break;
     case Kind::ScenarioEnrol:
     case Kind::ScenarioStep:
     case Kind::ScenarioLeave:
@@ -238,6 +250,18 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::OutboxDone:
     case Kind::CampaignRan:
     case Kind::RichMenuAlias: automation_.apply(m, 0); break;
+    case Kind::ImportProgress: {
+      if (m.fields.size() != 2) throw CorruptData("import progress without its counts");
+      ImportRecord& record = imports_[m.name];
+      record = {m.value.s, static_cast<std::uint64_t>(m.fields[0].i), static_cast<std::uint64_t>(m.fields[1].i), m.on, m.time};
+      if (imports_.size() > kImportsKept) {
+        // Forget the oldest: a file imported that long ago is not re-run after a crash.
+        auto oldest = std::min_element(imports_.begin(), imports_.end(),
+                                       [](const auto& a, const auto& b) { return a.second.time < b.second.time; });
+        imports_.erase(oldest);
+      }
+      break;
+    }
   }
 }
 
@@ -273,10 +297,8 @@ void StoreState::extendSchema(const ir::Schema& schema) {
   schema_ = schema;
 }
 
-void StoreState::forgetOldWebhooks(std::int64_t window) {
-  std::int64_t newest = INT64_MIN;
-  for (const auto& [id, time] : webhookSeen_) newest = std::max(newest, time);
-  std::erase_if(webhookSeen_, [&](const auto& entry) { return entry.second < newest - window; });
+void StoreState::forgetWebhooksBefore(std::int64_t before) {
+  std::erase_if(webhookSeen_, [&](const auto& entry) { return entry.second < before; });
 }
 
 void StoreState::optimize() {
@@ -335,6 +357,15 @@ void StoreState::write(BinaryWriter& out) const {
     out.svarint(time);
   }
   automation_.write(out);
+  out.varint(imports_.size());
+  for (const auto& [key, record] : imports_) {
+    out.bytes(key);
+    out.bytes(record.file);
+    out.varint(record.bytes);
+    out.varint(record.records);
+    out.u8(record.complete ? 1 : 0);
+    out.svarint(record.time);
+  }
 }
 
 StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t version) {
@@ -375,8 +406,24 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
     for (std::size_t k = 0; k < kinds; ++k) status.byKind[k] = readBitmap(in);
     state.messageStatus_.emplace(std::move(name), std::move(status));
   });
-  readNamedBitmaps([&](std::string id) { state.webhookSeen_.emplace(std::move(id), in.svarint()); });
+  readNamedBitmaps([&](std::string id) {
+    const std::int64_t received = in.svarint();
+    state.newestWebhookReceipt_ = std::max(state.newestWebhookReceipt_, received);
+    state.webhookSeen_.emplace(std::move(id), received);
+  });
   if (version >= 2) state.automation_.read(in, version);
+  if (version >= 5) {
+    const std::size_t imports = in.count(4);
+    for (std::size_t i = 0; i < imports; ++i) {
+      std::string key(in.bytes());
+      ImportRecord& record = state.imports_[key];
+      record.file = in.bytes();
+      record.bytes = in.varint();
+      record.records = in.varint();
+      record.complete = in.u8() != 0;
+      record.time = in.svarint();
+    }
+  }
   return state;
 }
 

@@ -55,8 +55,22 @@ struct MessageStatus {
   std::array<Bitmap, kMessageStatusKinds> byKind;  // by MessageStatusKind
 };
 
+// How much of an imported file is committed, by the file's content: a
+// re-run after a crash goes on from there, and a file imported whole is
+// not imported twice (runtime/ingest/importer.h).
+struct ImportRecord {
+  std::string file;          // its name when imported, for messages
+  std::uint64_t bytes = 0;   // committed up to this offset
+  std::uint64_t records = 0;
+  bool complete = false;
+  std::int64_t time = 0;     // of the last commit
+};
+
 class StoreState {
  public:
+  // The import records kept (the most recent).
+  static constexpr std::size_t kImportsKept = 1000;
+
   explicit StoreState(ir::Schema schema);
 
   const ir::Schema& schema() const { return schema_; }
@@ -74,6 +88,7 @@ class StoreState {
   // Friends who blocked the account (never receive).
   const Bitmap& blocked() const;
   const AutomationState& automation() const { return automation_; }
+  const ImportRecord* importRecord(const std::string& key) const;
 
   // Applies changes in order; consecutive events are appended in batches.
   void apply(const std::vector<Mutation>& changes);
@@ -90,9 +105,11 @@ class StoreState {
   void appendEvents(std::size_t event, std::vector<EventRow> rows) { events_.at(event).append(std::move(rows)); }
   // Extends the schema (new attributes, events, fields, enum values).
   void extendSchema(const ir::Schema& schema);
-  // Drops webhook ids more than `window` older than the newest (LINE does
-  // not redeliver that late).
-  void forgetOldWebhooks(std::int64_t window);
+  // Drops the webhook ids seg received before `before`. Ids are kept by
+  // when seg received them, never by the time the events claim.
+  void forgetWebhooksBefore(std::int64_t before);
+  // When seg received the newest webhook event it remembers (0: none).
+  std::int64_t newestWebhookReceipt() const { return newestWebhookReceipt_; }
   void optimize();
 
   struct Footprint {
@@ -124,8 +141,10 @@ class StoreState {
   std::map<std::string, Bitmap> tags_;
   std::map<std::string, Audience> audiences_;
   std::map<std::string, MessageStatus> messageStatus_;
-  std::unordered_map<std::string, std::int64_t> webhookSeen_;
+  std::unordered_map<std::string, std::int64_t> webhookSeen_;  // id -> when received
+  std::int64_t newestWebhookReceipt_ = 0;
   AutomationState automation_;
+  std::map<std::string, ImportRecord> imports_;
   // Each friend's latest unfollow (kNoTime: none); derived from the
   // unfollow log, so not stored.
   static constexpr std::int64_t kNoTime = INT64_MIN;

@@ -137,7 +137,7 @@ TEST_F(StoreTest, UnfinishedTransactionIsIgnoredOnRestart) {
   { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
   // A large transaction whose last frame never reached the disk.
   WalFrame frame;
-  frame.transaction = 99;
+  frame.transaction = 2;
   frame.flags = 0;
   BinaryWriter out(frame.payload);
   set(2, "points", Value::ofInt(2)).encode(out);
@@ -397,6 +397,93 @@ TEST_F(StoreTest, ReuploadAfterExpiryIsANewAudience) {
   const Audience& a = store->state().audiences().at("winter");
   EXPECT_EQ(a.members.cardinality(), 1u);
   EXPECT_EQ(a.createdAt, 1000 + kAudienceLifetimeSeconds);
+}
+
+}  // namespace
+}  // namespace seg
+
+namespace seg {
+namespace {
+
+void appendFrame(const std::string& dir, std::uint64_t transaction, bool last, const std::vector<Mutation>& changes) {
+  WalFrame frame;
+  frame.transaction = transaction;
+  frame.flags = last ? kWalLastFrame : 0;
+  BinaryWriter out(frame.payload);
+  for (const Mutation& m : changes) m.encode(out);
+  std::ofstream(dir + "/wal.log", std::ios::app | std::ios::binary) << encodeFrame(frame);
+}
+
+// A transaction left unfinished by a crash keeps its number: the next one
+// takes another, so a reopen never merges the orphan frames into it (they
+// once were, and a redelivered webhook event counted twice).
+TEST_F(StoreTest, AnUnfinishedTransactionsNumberIsNeverReused) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({set(1, "points", Value::ofInt(1))});
+    auto transaction = store->begin();
+    transaction->add(purchase(2, 1000, "orphan", 1));
+    transaction->stage();  // logged, then the process dies before end()
+  }
+  {
+    auto store = Store::open(dir_, &schema_);
+    EXPECT_EQ(store->recovery().discardedTransactions, 1u);
+    EXPECT_EQ(store->state().events("purchase")->size(), 0u);
+    store->commit({purchase(3, 2000, "acknowledged", 2)});
+  }
+  auto store = Store::open(dir_, &schema_);
+  const EventLog& log = *store->state().events("purchase");
+  ASSERT_EQ(log.size(), 1u);
+  EXPECT_EQ(log.field(0).get(0), Value::ofString("acknowledged"));
+}
+
+// A frame numbered out of sequence (2^64-1, crafted with a valid checksum)
+// is where the log ends: it is cut, numbers do not wrap, and what is
+// committed after it survives a reopen.
+TEST_F(StoreTest, AFrameOutOfSequenceEndsTheLog) {
+  { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
+  appendFrame(dir_, UINT64_MAX, true, {set(9, "points", Value::ofInt(9))});
+  {
+    auto store = Store::open(dir_, &schema_);
+    EXPECT_TRUE(store->recovery().tornTailCut);
+    EXPECT_NE(store->recovery().tailReason.find("out of sequence"), std::string::npos) << store->recovery().tailReason;
+    EXPECT_EQ(store->state().friendCount(), 1u);
+    store->commit({set(2, "points", Value::ofInt(2))});
+  }
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_EQ(store->state().friendCount(), 2u);
+  EXPECT_TRUE(store->state().friends().find(user(2)).has_value());
+}
+
+// A checksummed frame whose changes do not fit the schema also ends the
+// log, instead of leaving a store that will not open.
+TEST_F(StoreTest, AFrameThatDoesNotApplyEndsTheLog) {
+  { Store::open(dir_, &schema_)->commit({set(1, "points", Value::ofInt(1))}); }
+  appendFrame(dir_, 2, true, {set(5, "member_rank", Value::ofInt(17))});
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_TRUE(store->recovery().tornTailCut);
+  EXPECT_EQ(store->state().friendCount(), 1u);
+}
+
+// Webhook ids are forgotten by when seg received them: one event stamped
+// far in the future no longer makes a checkpoint forget every other id.
+TEST_F(StoreTest, WebhookIdsAreKeptByReceipt) {
+  const auto seen = [](const std::string& id, std::int64_t received) {
+    Mutation m = Mutation::of(Mutation::Kind::WebhookSeen);
+    m.name = id;
+    m.time = received;
+    return m;
+  };
+  const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({seen("old", now - 40 * 86400), seen("recent", now - 3600), seen("fresh", now)});
+    store->checkpoint();
+  }
+  auto store = Store::open(dir_, &schema_);
+  EXPECT_FALSE(store->state().webhookSeen("old"));
+  EXPECT_TRUE(store->state().webhookSeen("recent"));
+  EXPECT_TRUE(store->state().webhookSeen("fresh"));
 }
 
 }  // namespace
