@@ -7,7 +7,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 
 namespace seg {
 namespace {
@@ -102,17 +101,6 @@ void syncDirectory(const std::string& dir) {
   if (fd < 0) fail("cannot open directory", dir);
   const File guard(fd, dir);
   if (::fsync(fd) != 0) fail("cannot sync directory", dir);
-}
-
-void writeFileAtomically(const std::string& path, std::string_view data) {
-  const std::string temporary = path + ".tmp";
-  {
-    File file = File::create(temporary);
-    file.writeAll(data);
-    file.sync();
-  }
-  if (::rename(temporary.c_str(), path.c_str()) != 0) fail("cannot rename", temporary);
-  syncDirectory(std::filesystem::path(path).parent_path().string());
 }
 
 }  // namespace seg

@@ -45,9 +45,6 @@ class File {
 
 // Reads a whole file; nullopt when it does not exist. Throws IoError otherwise.
 std::optional<std::string> readWholeFile(const std::string& path);
-// Writes `data` to `path` so that it either fully exists or not at all:
-// a temporary file, fsync, rename, fsync of the directory.
-void writeFileAtomically(const std::string& path, std::string_view data);
 void syncDirectory(const std::string& dir);
 
 }  // namespace seg

@@ -162,25 +162,27 @@ ir::Schema mergeSchemas(const ir::Schema& stored, const ir::Schema& program) {
 
 // ------------------------------------------------------------------ opening
 
-Store::Store(std::string dir, const OpenOptions& options) : dir_(std::move(dir)), options_(options) {}
+Store::Store(std::string dir, const OpenOptions& options)
+    : dir_(std::move(dir)), options_(options), fs_(options.fileSystem != nullptr ? *options.fileSystem : FileSystem::posix()) {}
 
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::open(const std::string& dir, const ir::Schema* programSchema, const OpenOptions& options) {
-  std::error_code ec;
-  if (!fs::exists(dir, ec)) {
-    if (!options.create || options.readOnly) throw StoreError(fmt::format("no store at `{}`", dir));
-    fs::create_directories(dir, ec);
-    if (ec) throw StoreError(fmt::format("cannot create `{}`: {}", dir, ec.message()));
-  } else if (!fs::is_directory(dir, ec)) {
-    throw StoreError(fmt::format("`{}` is not a directory", dir));
-  }
   std::unique_ptr<Store> store(new Store(dir, options));
-  store->lock_ = File::openLock((fs::path(dir) / "LOCK").string());
-  if (!store->lock_.tryLock(!options.readOnly)) {
-    throw StoreError(fmt::format("store `{}` is in use by another process that writes to it", dir));
+  FileSystem& files = store->fs_;
+  try {
+    if (!files.exists(dir)) {
+      if (!options.create || options.readOnly) throw StoreError(fmt::format("no store at `{}`", dir));
+      files.createDirectories(dir);
+    } else if (!files.isDirectory(dir)) {
+      throw StoreError(fmt::format("`{}` is not a directory", dir));
+    }
+    store->lock_ = files.lock((fs::path(dir) / "LOCK").string(), !options.readOnly);
+    if (!store->lock_) throw StoreError(fmt::format("store `{}` is in use by another process that writes to it", dir));
+    store->load(programSchema);
+  } catch (const IoError& e) {
+    throw StoreError(e.what());
   }
-  store->load(programSchema);
   return store;
 }
 
@@ -188,12 +190,12 @@ void Store::load(const ir::Schema* programSchema) {
   const auto start = std::chrono::steady_clock::now();
   const std::string snapshotPath = (fs::path(dir_) / "snapshot.seg").string();
   const std::string walPath = (fs::path(dir_) / "wal.log").string();
-  std::optional<std::string> snapshot = readWholeFile(snapshotPath);
+  std::optional<std::string> snapshot = fs_.read(snapshotPath);
   bool schemaChanged = false;
   if (!snapshot) {
     if (options_.readOnly || !options_.create) throw StoreError(fmt::format("`{}` is not a seg store", dir_));
     if (programSchema == nullptr) throw StoreError("a new store needs a program for its schema");
-    if (fs::exists(walPath)) throw StoreError(fmt::format("`{}` has a log but no snapshot; it is not a complete store", dir_));
+    if (fs_.exists(walPath)) throw StoreError(fmt::format("`{}` has a log but no snapshot; it is not a complete store", dir_));
     state_ = std::make_unique<StoreState>(*programSchema);
     writeSnapshot();
   } else {
@@ -231,7 +233,7 @@ void Store::load(const ir::Schema* programSchema) {
   }
   lastTransaction_ = snapshotTransaction_;
 
-  const std::optional<std::string> log = readWholeFile(walPath);
+  const std::optional<std::string> log = fs_.read(walPath);
   if (log) {
     WalReplay replay;
     try {
@@ -255,15 +257,15 @@ void Store::load(const ir::Schema* programSchema) {
     lastTransaction_ = std::max(lastTransaction_, replay.highestTransaction);
     walBytes_ = replay.validBytes;
     if (!options_.readOnly) {
-      wal_ = File::openForAppend(walPath);
+      wal_ = fs_.openForAppend(walPath);
       if (replay.tornTail) {
-        wal_.truncate(replay.validBytes);  // new frames follow the last good one
-        wal_.sync();
+        wal_->truncate(replay.validBytes);  // new frames follow the last good one
+        wal_->sync();
       }
     }
   } else if (!options_.readOnly) {
-    wal_ = File::openForAppend(walPath);
-    syncDirectory(dir_);
+    wal_ = fs_.openForAppend(walPath);
+    fs_.syncDirectory(dir_);
   }
   if (schemaChanged) checkpoint();
   recovery_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -279,7 +281,7 @@ void Store::writeSnapshot() {
   out.bytes(schemaToJson(state_->schema()));
   state_->write(out);
   out.fixed32(crc(bytes));
-  writeFileAtomically((fs::path(dir_) / "snapshot.seg").string(), bytes);
+  writeFileAtomically(fs_, (fs::path(dir_) / "snapshot.seg").string(), bytes);
   snapshotTransaction_ = lastTransaction_;
 }
 
@@ -322,8 +324,8 @@ std::uint64_t Store::logAndApply(WalFrame frame, std::vector<Mutation> changes) 
         bytes += encodeFrame(p->frame);
         ends = ends || (p->frame.flags & kWalLastFrame) != 0;
       }
-      wal_.writeAll(bytes);
-      if (ends) wal_.sync();
+      wal_->append(bytes);
+      if (ends) wal_->sync();
       walBytes_ += bytes.size();
       std::unique_lock data(dataMutex_);
       for (Pending* p : batch) state_->apply(p->changes);
@@ -349,7 +351,20 @@ void Store::commit(std::vector<Mutation> changes) {
   BinaryWriter out(frame.payload);
   for (const Mutation& m : changes) m.encode(out);
   logAndApply(std::move(frame), std::move(changes));
-  if (walBytes_ > options_.checkpointBytes) checkpoint();
+  checkpointIfLong();
+}
+
+// The change is durable already: a checkpoint that fails here (a full
+// disk) must not make it look failed. The log keeps growing instead, and
+// the next commit tries again; checkpointError() says why.
+void Store::checkpointIfLong() {
+  if (walBytes_ <= options_.checkpointBytes) return;
+  try {
+    checkpoint();
+    checkpointError_.clear();
+  } catch (const std::exception& e) {
+    checkpointError_ = e.what();
+  }
 }
 
 std::unique_ptr<Store::Transaction> Store::begin() {
@@ -387,7 +402,7 @@ void Store::Transaction::end() {
     std::lock_guard lock(store_.commitMutex_);
     --store_.openTransactions_;
   }
-  if (store_.walBytes_ > store_.options_.checkpointBytes) store_.checkpoint();
+  store_.checkpointIfLong();
 }
 
 // Frames of an unfinished transaction are already applied in memory but
@@ -417,8 +432,8 @@ void Store::checkpoint() {
     std::shared_lock data(dataMutex_);
     writeSnapshot();
   }
-  wal_.truncate(0);
-  wal_.sync();
+  wal_->truncate(0);
+  wal_->sync();
   walBytes_ = 0;
 }
 

@@ -21,7 +21,7 @@
 #include <vector>
 
 #include "compiler/ir/schema.h"
-#include "runtime/store/file_io.h"
+#include "runtime/store/file_system.h"
 #include "runtime/store/mutation.h"
 #include "runtime/store/store_state.h"
 #include "runtime/store/wal.h"
@@ -38,6 +38,9 @@ struct OpenOptions {
   // After this much log, commit() writes a snapshot and empties the log;
   // it bounds restart time (replaying the log runs at about 40 MB/s).
   std::uint64_t checkpointBytes = 128ull << 20;
+  // Where the files are; null: the machine's own. Tests put a file system
+  // that simulates power cuts here (it must outlive the store).
+  FileSystem* fileSystem = nullptr;
 };
 
 struct RecoveryReport {
@@ -99,11 +102,14 @@ class Store {
   void bulkLoad(const std::function<void(StoreState&)>& fill);
 
   std::uint64_t walBytes() const { return walBytes_; }
+  // Why the last checkpoint after a commit failed ("" when it did not).
+  const std::string& checkpointError() const { return checkpointError_; }
 
  private:
   Store(std::string dir, const OpenOptions& options);
   void load(const ir::Schema* programSchema);
   void writeSnapshot();
+  void checkpointIfLong();
   std::uint64_t nextTransaction();
   // Appends frames, syncs (shared by concurrent callers), applies changes;
   // returns the frame's transaction number (given one when it has none).
@@ -111,8 +117,9 @@ class Store {
 
   std::string dir_;
   OpenOptions options_;
-  File lock_;
-  File wal_;
+  FileSystem& fs_;
+  std::unique_ptr<FileLock> lock_;
+  std::unique_ptr<WritableFile> wal_;
   std::uint64_t walBytes_ = 0;
   std::uint64_t lastTransaction_ = 0;     // highest id handed out
   std::uint64_t snapshotTransaction_ = 0;  // state included in the snapshot
@@ -133,6 +140,7 @@ class Store {
   bool leaderActive_ = false;
   std::size_t openTransactions_ = 0;  // multi-frame transactions begun, not ended
   bool poisoned_ = false;
+  std::string checkpointError_;
 };
 
 // The schema as stored beside the data (JSON), and back.
