@@ -93,6 +93,10 @@ int toInt(std::string_view digits) {
 
 }  // namespace
 
+std::string outOfRange(std::string_view what) {
+  return fmt::format("{} is outside the times seg takes (years {} to {})", what, kFirstYear, kLastYear);
+}
+
 std::optional<std::int32_t> parseDate(std::string_view text, std::string& why) {
   if (text.size() != 10 || text[4] != '-' || text[7] != '-' || !allDigits(text.substr(0, 4)) ||
       !allDigits(text.substr(5, 2)) || !allDigits(text.substr(8, 2))) {

@@ -20,6 +20,19 @@ struct YearMonthDay {
 
 inline constexpr std::int64_t kSecondsPerDay = 86400;
 
+// What seg takes in, from any source (webhooks, files, command lines,
+// programs): dates and times of the years 1900 to 9999, and durations of
+// at most 10,000 years either way. Beyond them the arithmetic on instants
+// could overflow, and no marketing data lives there.
+inline constexpr std::int32_t kFirstYear = 1900;
+inline constexpr std::int32_t kLastYear = 9999;
+inline constexpr std::int64_t kFirstInstant = -2208988800;  // 1900-01-01T00:00:00Z
+inline constexpr std::int64_t kLastInstant = 253402300799;  // 9999-12-31T23:59:59Z
+inline constexpr std::int64_t kMaxDurationSeconds = 10000LL * 366 * kSecondsPerDay;
+inline bool instantInRange(std::int64_t seconds) { return seconds >= kFirstInstant && seconds <= kLastInstant; }
+// "... is outside the times seg takes (years 1900 to 9999)"
+std::string outOfRange(std::string_view what);
+
 bool isLeapYear(std::int32_t year);
 std::uint32_t daysInMonth(std::int32_t year, std::uint32_t month);
 // Days since 1970-01-01; the date must be valid.

@@ -28,12 +28,16 @@ std::optional<std::string> closestMatch(std::string_view word, const std::vector
   const std::size_t limit = std::max<std::size_t>(1, word.size() / 3);
   std::optional<std::string> best;
   std::size_t bestDistance = limit + 1;
+  // Case-only differences are the likeliest slip: `Gold` for `gold`.
+  std::string lowered(word);
+  std::transform(lowered.begin(), lowered.end(), lowered.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   for (const std::string& candidate : candidates) {
     if (candidate == word) continue;
-    // Case-only differences are the likeliest slip: `Gold` for `gold`.
-    std::string lowered(word);
-    std::transform(lowered.begin(), lowered.end(), lowered.begin(),
-                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    // The distance is at least the difference in length: most candidates
+    // end here, without the quadratic comparison.
+    const std::size_t lengthGap = candidate.size() > word.size() ? candidate.size() - word.size() : word.size() - candidate.size();
+    if (lengthGap >= bestDistance) continue;
     const std::size_t distance = lowered == candidate ? 0 : editDistance(word, candidate);
     if (distance < bestDistance) {
       bestDistance = distance;

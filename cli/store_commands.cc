@@ -49,6 +49,7 @@ struct ImportCommand {
   std::string signature;
   std::string channelSecret;
   std::size_t shownErrors = 20;
+  std::size_t batch = 20000;
 };
 
 void printReport(const std::string& path, const ImportReport& report, std::size_t shownErrors) {
@@ -94,6 +95,7 @@ int runImport(const ImportCommand& command) {
   ImportOptions options;
   options.strict = command.strict;
   options.again = command.again;
+  options.recordsPerCommit = std::max<std::size_t>(1, command.batch);
   options.timezone = command.timezone;
   options.audienceName = command.name;
   options.now = std::time(nullptr);
@@ -320,6 +322,14 @@ struct GenCommand {
 };
 
 int runGen(const GenCommand& command) {
+  // A store numbers friends with 32 bits; generating is for trials and
+  // benchmarks, which stay far below these.
+  constexpr std::uint64_t kMaxFriends = 100'000'000, kMaxEvents = 2'000'000'000;
+  if (command.friends > kMaxFriends || command.events > kMaxEvents) {
+    printToolError(fmt::format("segc gen makes at most {} friends and {} events; asked for {} and {}", kMaxFriends, kMaxEvents,
+                               command.friends, command.events));
+    return kExitUsage;
+  }
   std::string error;
   const auto zone = TimeZone::find("Asia/Tokyo");
   const auto now = instantFromText(command.now, *zone, error);
@@ -380,6 +390,7 @@ Command addImportCommand(CLI::App& app) {
   cmd->add_flag("--again", c->again, "Import a file again that the store already has whole");
   cmd->add_option("--timezone", c->timezone, "Time zone of local times without an offset");
   cmd->add_option("--show-errors", c->shownErrors, "How many bad records to print");
+  cmd->add_option("--batch", c->batch, "Records per commit without --strict (default 20000)");
   return {cmd, [c] { return runImport(*c); }};
 }
 

@@ -112,34 +112,55 @@ std::string snippet(const SourceRange& range, const SourceManager& sources, cons
                     Severity severity) {
   if (!range.valid()) return {};
   const SourceFile& file = sources.file(range.file);
-  std::string text(file.line(range.begin.line));
-  std::replace(text.begin(), text.end(), '\t', ' ');
+  const std::string_view line = file.line(range.begin.line);
   const std::string number = std::to_string(range.begin.line);
   const std::string gutter(number.size() + 2, ' ');
 
   std::uint32_t beginColumn = range.begin.column;
   std::uint32_t endColumn = range.end.line == range.begin.line ? range.end.column : 0;
+  std::string text;
   // Very long lines are shown as a window around the caret: about 40
-  // terminal columns before it and 80 after.
-  if (utf8::displayWidth(text) > 160) {
-    const auto widthOfColumn = [&](std::uint32_t column) {
-      const std::size_t at = utf8::byteOffsetOfColumn(text, column);
-      const std::size_t next = utf8::byteOffsetOfColumn(text, column + 1);
-      return utf8::displayWidth(std::string_view(text).substr(at, next - at));
+  // terminal columns before it and 80 after. The window is found from the
+  // caret outwards, so each diagnostic costs the window, not the line.
+  if (line.size() > 640) {
+    const std::size_t caret = utf8::byteOffsetOfColumn(line, beginColumn);
+    const auto previous = [&](std::size_t at) {
+      do --at;
+      while (at > 0 && (static_cast<unsigned char>(line[at]) & 0xC0) == 0x80);
+      return at;
     };
-    const auto length = static_cast<std::uint32_t>(utf8::countCodePoints(text));
-    std::uint32_t first = std::min(beginColumn, length + 1);
-    for (int width = 0; first > 1 && width + widthOfColumn(first - 1) <= 40;) width += widthOfColumn(--first);
-    std::uint32_t last = std::min(beginColumn, length + 1);
-    for (int width = 0; last <= length && width + widthOfColumn(last) <= 80;) width += widthOfColumn(last++);
-    const std::size_t from = utf8::byteOffsetOfColumn(text, first);
-    const std::size_t to = utf8::byteOffsetOfColumn(text, last);
-    std::string window = (first > 1 ? "…" : "") + text.substr(from, to - from) + (last <= length ? "…" : "");
-    const std::uint32_t shift = first - 1 - (first > 1 ? 1 : 0);
+    const auto widthAt = [&](std::size_t at, std::size_t& length) {
+      char32_t cp = 0xFFFD;
+      length = std::max<std::size_t>(1, utf8::decode(line, at, cp));
+      return utf8::displayWidth(cp);
+    };
+    std::size_t from = caret, length = 0;
+    std::uint32_t dropped = beginColumn - 1;  // code points left out before the window
+    for (int width = 0; from > 0;) {
+      const std::size_t before = previous(from);
+      const int w = widthAt(before, length);
+      if (width + w > 40) break;
+      width += w;
+      from = before;
+      --dropped;
+    }
+    std::size_t to = caret;
+    std::uint32_t shown = 0;  // code points from the caret on
+    for (int width = 0; to < line.size();) {
+      const int w = widthAt(to, length);
+      if (width + w > 80) break;
+      width += w;
+      to += length;
+      ++shown;
+    }
+    text = (from > 0 ? "…" : "") + std::string(line.substr(from, to - from)) + (to < line.size() ? "…" : "");
+    const std::uint32_t shift = dropped - (from > 0 ? 1 : 0);
     beginColumn -= shift;
-    if (endColumn != 0) endColumn = std::min(endColumn, last) - shift;
-    text = std::move(window);
+    if (endColumn != 0) endColumn = std::min(endColumn, range.begin.column + shown) - shift;
+  } else {
+    text = std::string(line);
   }
+  std::replace(text.begin(), text.end(), '\t', ' ');
 
   const std::size_t beginByte = utf8::byteOffsetOfColumn(text, beginColumn);
   std::size_t endByte = text.size();

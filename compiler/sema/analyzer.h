@@ -6,7 +6,12 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
+
+#include "base/spelling.h"
 
 #include "compiler/diagnostics/diagnostics.h"
 #include "compiler/sema/sema.h"
@@ -85,6 +90,18 @@ class Analyzer {
   void lint();
 
   // ---- shared helpers
+  // "did you mean" on `d` for `word`, among what `candidates()` lists. Made
+  // only while suggestions are wanted: at most kSuggestions of them, and
+  // none once the error limit stops reporting, so a program with many
+  // unknown names does not cost names × declarations.
+  static constexpr std::size_t kSuggestions = 200;
+  bool suggesting() const { return !diags_.limitReached() && suggestionsMade_ < kSuggestions; }
+  template <typename Candidates>
+  void suggest(Diagnostic& d, std::string_view word, Candidates&& candidates) {
+    if (!suggesting()) return;
+    ++suggestionsMade_;
+    if (auto match = closestMatch(word, candidates())) d.addHelp(fmt::format("did you mean `{}`?", *match));
+  }
   void record(const ast::Expr& e, TypeId type, Ref ref = {}) {
     p_.exprType[e.id] = type;
     p_.exprRef[e.id] = ref;
@@ -103,6 +120,7 @@ class Analyzer {
   std::vector<std::uint32_t> checkingSegments_;
   std::uint32_t lineModuleFile_ = kNone;
   bool lineImported_ = false;
+  std::size_t suggestionsMade_ = 0;
   std::vector<const ast::Expr*> lineConditionsOutsideCampaign_;
 };
 

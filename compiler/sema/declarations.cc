@@ -18,25 +18,13 @@ std::uint32_t Event::findField(const std::string& fieldName) const {
   return kNone;
 }
 
-namespace {
-
-template <typename T>
-std::uint32_t findByName(const std::vector<T>& items, const std::string& name) {
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (items[i].name == name) return static_cast<std::uint32_t>(i);
-  }
-  return kNone;
-}
-
-}  // namespace
-
-std::uint32_t TypedProgram::findAttribute(const std::string& name) const { return findByName(attributes, name); }
-std::uint32_t TypedProgram::findEvent(const std::string& name) const { return findByName(events, name); }
-std::uint32_t TypedProgram::findSegment(const std::string& name) const { return findByName(segments, name); }
-std::uint32_t TypedProgram::findMessage(const std::string& name) const { return findByName(messages, name); }
-std::uint32_t TypedProgram::findRichmenu(const std::string& name) const { return findByName(richmenus, name); }
-std::uint32_t TypedProgram::findScenario(const std::string& name) const { return findByName(scenarios, name); }
-std::uint32_t TypedProgram::findCampaign(const std::string& name) const { return findByName(campaigns, name); }
+std::uint32_t TypedProgram::findAttribute(const std::string& name) const { return attributeIndex_.find(attributes, name); }
+std::uint32_t TypedProgram::findEvent(const std::string& name) const { return eventIndex_.find(events, name); }
+std::uint32_t TypedProgram::findSegment(const std::string& name) const { return segmentIndex_.find(segments, name); }
+std::uint32_t TypedProgram::findMessage(const std::string& name) const { return messageIndex_.find(messages, name); }
+std::uint32_t TypedProgram::findRichmenu(const std::string& name) const { return richmenuIndex_.find(richmenus, name); }
+std::uint32_t TypedProgram::findScenario(const std::string& name) const { return scenarioIndex_.find(scenarios, name); }
+std::uint32_t TypedProgram::findCampaign(const std::string& name) const { return campaignIndex_.find(campaigns, name); }
 
 const char* functionName(Function function) {
   switch (function) {
@@ -72,17 +60,15 @@ void Analyzer::run() {
   collectSchema();
   collectDeclarations();
 
-  checkSegments();
-  checkMessages();
-  checkRichmenus();
-  checkMenus();
-  checkScenarios();
-  checkRules();
-  checkCampaigns();
-  checkPolicy();
-  checkTests();
-
-  checkLineRules();
+  // Once the error limit stops reporting, nothing more is checked: the
+  // program cannot be used, and the rest would only cost time.
+  for (void (Analyzer::*pass)() : {&Analyzer::checkSegments, &Analyzer::checkMessages, &Analyzer::checkRichmenus,
+                                    &Analyzer::checkMenus, &Analyzer::checkScenarios, &Analyzer::checkRules,
+                                    &Analyzer::checkCampaigns, &Analyzer::checkPolicy, &Analyzer::checkTests,
+                                    &Analyzer::checkLineRules}) {
+    (this->*pass)();
+    if (diags_.limitReached()) return;
+  }
   if (!diags_.hasErrors()) lint();
 }
 

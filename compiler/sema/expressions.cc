@@ -18,10 +18,6 @@ std::string spelled(const Expr& e) {
   return "";
 }
 
-void suggest(Diagnostic& d, const std::string& word, const std::vector<std::string>& candidates) {
-  if (auto match = closestMatch(word, candidates)) d.addHelp(fmt::format("did you mean `{}`?", *match));
-}
-
 struct FunctionInfo {
   const char* name;
   Function function;
@@ -92,7 +88,7 @@ class ExprChecker {
         if (!label.empty()) candidates.push_back(label);
       }
       Diagnostic& d = diags_.report(DiagId::UnknownEnumValue, s.range, s.value, e.name);
-      suggest(d, s.value, candidates);
+      a_.suggest(d, s.value, [&] { return candidates; });
       return fail(s);
     }
     return done(s, TypeTable::kString);
@@ -214,22 +210,24 @@ class ExprChecker {
       std::vector<std::string> fields;
       for (const Field& f : row.fields) fields.push_back(f.name);
       Diagnostic& d = diags_.report(DiagId::UnknownMember, n.range, fmt::format("event `{}`", row.name), "field", name);
-      suggest(d, name, fields);
+      a_.suggest(d, name, [&] { return fields; });
       return fail(n);
     }
     if (expected != kNoExpectation && types_.isEnum(expected)) {
       const EnumType& e = types_.enumType(expected);
       Diagnostic& d = diags_.report(DiagId::UnknownEnumValue, n.range, name, e.name);
-      suggest(d, name, e.values);
+      a_.suggest(d, name, [&] { return e.values; });
       d.addHelp(fmt::format("the values of `{}` are {}", e.name, joinValues(e)));
       return fail(n);
     }
     Diagnostic& d = diags_.report(DiagId::UnknownName, n.range, name);
-    std::vector<std::string> candidates = a_.valueNames(scope);
-    for (TypeId id : types_.enumIds()) {
-      for (const std::string& v : types_.enumType(id).values) candidates.push_back(v);
-    }
-    suggest(d, name, candidates);
+    a_.suggest(d, name, [&] {
+      std::vector<std::string> candidates = a_.valueNames(scope);
+      for (TypeId id : types_.enumIds()) {
+        for (const std::string& v : types_.enumType(id).values) candidates.push_back(v);
+      }
+      return candidates;
+    });
     return fail(n);
   }
 
@@ -287,7 +285,7 @@ class ExprChecker {
     std::vector<std::string> names;
     for (const Attribute& attr : p_.lineAttributes) names.push_back(attr.name);
     Diagnostic& d = diags_.report(DiagId::UnknownMember, m.member.range, "module `line`", "attribute", m.member.text);
-    suggest(d, m.member.text, names);
+    a_.suggest(d, m.member.text, [&] { return names; });
     return fail(m);
   }
 
@@ -300,7 +298,7 @@ class ExprChecker {
       std::vector<std::string> names;
       for (const Field& field : event.fields) names.push_back(field.name);
       Diagnostic& d = diags_.report(DiagId::UnknownMember, m.member.range, fmt::format("event `{}`", event.name), "field", m.member.text);
-      suggest(d, m.member.text, names);
+      a_.suggest(d, m.member.text, [&] { return names; });
       return fail(m);
     }
     return done(m, event.fields[f].type, {fieldKind, eventIndex, f});
@@ -344,7 +342,7 @@ class ExprChecker {
       std::vector<std::string> names;
       for (const FunctionInfo& f : kFunctions) names.emplace_back(f.name);
       Diagnostic& d = diags_.report(DiagId::UnknownFunction, c.callee.range, name);
-      suggest(d, name, names);
+      a_.suggest(d, name, [&] { return names; });
       return fail(c);
     }
     const Ref ref{RefKind::Function, static_cast<std::uint32_t>(info->function)};
@@ -426,11 +424,13 @@ class ExprChecker {
     } else if (const std::uint32_t camp = p_.findCampaign(target->value); camp != kNone) {
       a_.record(arg, TypeTable::kString, {RefKind::Campaign, camp});
     } else {
-      std::vector<std::string> names;
-      for (const Message& m : p_.messages) names.push_back(m.name);
-      for (const Campaign& cm : p_.campaigns) names.push_back(cm.name);
       Diagnostic& d = diags_.report(DiagId::UnknownMessageOrCampaign, arg.range, target->value);
-      suggest(d, target->value, names);
+      a_.suggest(d, target->value, [&] {
+        std::vector<std::string> names;
+        for (const Message& m : p_.messages) names.push_back(m.name);
+        for (const Campaign& cm : p_.campaigns) names.push_back(cm.name);
+        return names;
+      });
       return done(c, TypeTable::kError, ref);
     }
     if (scope.rowEvent != kNone) {
@@ -459,10 +459,12 @@ class ExprChecker {
         diags_.report(DiagId::BadAggregate, agg.source->range,
                       fmt::format("`{}` needs an event, such as `{}(purchase)`", fn, fn));
       } else {
-        std::vector<std::string> names;
-        for (const Event& e : p_.events) names.push_back(e.name);
         Diagnostic& d = diags_.report(DiagId::UnknownEvent, nameRef->range, nameRef->name);
-        suggest(d, nameRef->name, names);
+        a_.suggest(d, nameRef->name, [&] {
+          std::vector<std::string> names;
+          for (const Event& e : p_.events) names.push_back(e.name);
+          return names;
+        });
       }
       return fail(agg);
     }
@@ -476,7 +478,7 @@ class ExprChecker {
         for (const Field& field : ev.fields) names.push_back(field.name);
         Diagnostic& d = diags_.report(DiagId::UnknownMember, fieldAccess->member.range,
                                       fmt::format("event `{}`", ev.name), "field", fieldAccess->member.text);
-        suggest(d, fieldAccess->member.text, names);
+        a_.suggest(d, fieldAccess->member.text, [&] { return names; });
         return fail(agg);
       }
       fieldType = ev.fields[f].type;

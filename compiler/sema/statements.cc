@@ -31,10 +31,6 @@ constexpr std::size_t kMaxAltTextCharacters = 1500;  // a flex message's altText
 constexpr std::size_t kMaxUrlCharacters = 2000;
 constexpr std::size_t kMaxMessagesPerRequest = 5;
 
-void suggest(Diagnostic& d, const std::string& word, const std::vector<std::string>& candidates) {
-  if (auto match = closestMatch(word, candidates)) d.addHelp(fmt::format("did you mean `{}`?", *match));
-}
-
 template <typename T>
 std::vector<std::string> namesOf(const std::vector<T>& items) {
   std::vector<std::string> out;
@@ -70,7 +66,7 @@ std::int64_t stepOffset(const Step& step) {
 // ------------------------------------------------------------------ segments
 
 void Analyzer::checkSegments() {
-  for (std::size_t i = 0; i < p_.segments.size(); ++i) {
+  for (std::size_t i = 0; i < p_.segments.size() && !diags_.limitReached(); ++i) {
     Scope scope;
     scope.what = fmt::format("segment `{}`", p_.segments[i].name);
     scope.segment = static_cast<std::uint32_t>(i);
@@ -148,7 +144,7 @@ bool Analyzer::checkPlaceholders(const Message& message, const std::vector<Place
     for (const Attribute& a : p_.attributes) names.push_back(a.name);
     Diagnostic& d = diags_.report(DiagId::UnknownPlaceholder, placeholder.range.valid() ? placeholder.range : fallbackRange,
                                   "{{" + placeholder.name + "}}", message.name);
-    suggest(d, placeholder.name, names);
+    suggest(d, placeholder.name, [&] { return names; });
     if (!where.empty()) d.addHelp("it is " + where);
     d.addHelp("a placeholder names a friend attribute (such as `{{name}}`) or a parameter of the message");
   }
@@ -310,7 +306,7 @@ void Analyzer::checkMenus() {
     rule.richmenu = p_.findRichmenu(astRule.menu.text);
     if (rule.richmenu == kNone) {
       Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, astRule.menu.range, astRule.menu.text);
-      suggest(d, astRule.menu.text, namesOf(p_.richmenus));
+      suggest(d, astRule.menu.text, [&] { return namesOf(p_.richmenus); });
     }
   }
 }
@@ -325,7 +321,7 @@ Trigger Analyzer::resolveTrigger(const ast::Trigger& trigger) {
     std::vector<std::string> names = namesOf(p_.events);
     names.push_back("start");
     Diagnostic& d = diags_.report(DiagId::UnknownEvent, trigger.name.range, name);
-    suggest(d, name, names);
+    suggest(d, name, [&] { return names; });
     return {TriggerKind::Event, kNone};
   }
   TriggerKind kind = TriggerKind::Event;
@@ -409,7 +405,7 @@ void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, 
         const std::uint32_t attr = p_.findAttribute(action->target.text);
         if (attr == kNone) {
           Diagnostic& d = diags_.report(DiagId::UnknownAttribute, action->target.range, action->target.text);
-          suggest(d, action->target.text, namesOf(p_.attributes));
+          suggest(d, action->target.text, [&] { return namesOf(p_.attributes); });
           check(*action->value, scope);
           break;
         }
@@ -428,7 +424,7 @@ void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, 
       case ActionKind::Richmenu:
         if (p_.findRichmenu(action->target.text) == kNone) {
           Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, action->target.range, action->target.text);
-          suggest(d, action->target.text, namesOf(p_.richmenus));
+          suggest(d, action->target.text, [&] { return namesOf(p_.richmenus); });
         }
         break;
       case ActionKind::Start:
@@ -436,7 +432,7 @@ void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, 
         const std::uint32_t target = p_.findScenario(action->target.text);
         if (target == kNone) {
           Diagnostic& d = diags_.report(DiagId::UnknownScenario, action->target.range, action->target.text);
-          suggest(d, action->target.text, namesOf(p_.scenarios));
+          suggest(d, action->target.text, [&] { return namesOf(p_.scenarios); });
         } else if (action->kind == ActionKind::Start && p_.scenarios[target].decl->binding) {
           diags_.report(DiagId::StartNeedsEvent, action->target.range, action->target.text,
                         p_.scenarios[target].decl->binding->text);
@@ -466,7 +462,7 @@ std::uint32_t Analyzer::checkMessageRef(const ast::MessageRef& ref, const Scope&
   const std::uint32_t index = p_.findMessage(ref.name.text);
   if (index == kNone) {
     Diagnostic& d = diags_.report(DiagId::UnknownMessage, ref.name.range, ref.name.text);
-    suggest(d, ref.name.text, namesOf(p_.messages));
+    suggest(d, ref.name.text, [&] { return namesOf(p_.messages); });
     for (const NamedArg& arg : ref.args) check(*arg.value, scope);
     return kNone;
   }
@@ -478,7 +474,7 @@ std::uint32_t Analyzer::checkMessageRef(const ast::MessageRef& ref, const Scope&
                                     [&](const MessageParam& p) { return p.name == arg.name.text; });
     if (param == message.params.end()) {
       Diagnostic& d = diags_.report(DiagId::UnknownParameter, arg.name.range, message.name, arg.name.text);
-      suggest(d, arg.name.text, namesOf(message.params));
+      suggest(d, arg.name.text, [&] { return namesOf(message.params); });
       check(*arg.value, scope);
       unknownParameter = true;
       continue;
@@ -559,7 +555,7 @@ void Analyzer::checkPolicy() {
       p_.policy.timezone = name;
     } else {
       Diagnostic& d = diags_.report(DiagId::UnknownTimezone, decl->timezone->range, name);
-      suggest(d, name, TimeZone::names());
+      suggest(d, name, [&] { return TimeZone::names(); });
       d.addHelp("time zones are IANA names such as \"Asia/Tokyo\"");
     }
   }
@@ -626,7 +622,7 @@ void Analyzer::checkTests() {
               std::vector<std::string> names = namesOf(p_.attributes);
               names.push_back("tags");
               Diagnostic& d = diags_.report(DiagId::UnknownAttribute, field.name.range, field.name.text);
-              suggest(d, field.name.text, names);
+              suggest(d, field.name.text, [&] { return names; });
               continue;
             }
             if (p_.attributes[attr].derived) {
@@ -650,7 +646,7 @@ void Analyzer::checkTests() {
             if (f == kNone) {
               Diagnostic& d = diags_.report(DiagId::UnknownMember, field.name.range, fmt::format("event `{}`", event.name),
                                             "field", field.name.text);
-              suggest(d, field.name.text, namesOf(event.fields));
+              suggest(d, field.name.text, [&] { return namesOf(event.fields); });
               continue;
             }
             checkValue(*field.value, fixture, event.fields[f].type, fmt::format("field `{}`", field.name.text).c_str());
@@ -663,7 +659,7 @@ void Analyzer::checkTests() {
           const std::uint32_t s = p_.findSegment(item.name.text);
           if (s == kNone) {
             Diagnostic& d = diags_.report(DiagId::UnknownSegment, item.name.range, item.name.text);
-            suggest(d, item.name.text, namesOf(p_.segments));
+            suggest(d, item.name.text, [&] { return namesOf(p_.segments); });
           } else {
             p_.segments[s].used = true;
           }
@@ -672,7 +668,7 @@ void Analyzer::checkTests() {
         case TestItem::Kind::ExpectMenu:
           if (p_.findRichmenu(item.name.text) == kNone) {
             Diagnostic& d = diags_.report(DiagId::UnknownRichmenu, item.name.range, item.name.text);
-            suggest(d, item.name.text, namesOf(p_.richmenus));
+            suggest(d, item.name.text, [&] { return namesOf(p_.richmenus); });
           }
           break;
         case TestItem::Kind::ExpectSent:

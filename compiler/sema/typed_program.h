@@ -10,6 +10,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "compiler/ast/ast.h"
@@ -157,6 +158,28 @@ struct Test {
   const ast::TestDecl* decl = nullptr;
 };
 
+// Finds an item of a vector by name through a hash index (the first of
+// equal names, as a scan would), kept up as items are appended. Programs
+// of hundreds of thousands of declarations resolve names in linear time.
+class NameIndex {
+ public:
+  template <typename T>
+  std::uint32_t find(const std::vector<T>& items, const std::string& name) const {
+    if (indexed_ > items.size()) reset();
+    for (; indexed_ < items.size(); ++indexed_) map_.emplace(items[indexed_].name, static_cast<std::uint32_t>(indexed_));
+    const auto it = map_.find(name);
+    return it == map_.end() ? kNone : it->second;
+  }
+
+ private:
+  void reset() const {
+    map_.clear();
+    indexed_ = 0;
+  }
+  mutable std::unordered_map<std::string, std::uint32_t> map_;
+  mutable std::size_t indexed_ = 0;
+};
+
 struct TypedProgram {
   ast::Program ast;      // the checked tree (owned)
   ast::Program lineAst;  // stdlib/line.seg when `use line` (owned)
@@ -189,6 +212,9 @@ struct TypedProgram {
   std::uint32_t findRichmenu(const std::string& name) const;
   std::uint32_t findScenario(const std::string& name) const;
   std::uint32_t findCampaign(const std::string& name) const;
+
+ private:
+  NameIndex attributeIndex_, eventIndex_, segmentIndex_, messageIndex_, richmenuIndex_, scenarioIndex_, campaignIndex_;
 };
 
 }  // namespace seg::sema

@@ -164,6 +164,14 @@ class TokenPass::Impl {
         return chunk;
       }
       chunk.tokens.push_back(take(std::move(token)));
+      if (chunk.tokens.size() > kMaxDeclarationTokens && !state_.tooDeep) {
+        diags_.report(DiagId::DeclarationTooLarge, tokenRange(file_, *chunk.tokens.front()), kMaxDeclarationTokens)
+            .addHelp("split it into named segments and combine them by name, or keep long lists of IDs in an "
+                     "uploaded audience (`audience \"name\"`)");
+        state_.tooDeep = true;  // the parser stops here
+        finished_ = true;
+        return chunk;
+      }
     }
   }
 

@@ -23,6 +23,10 @@ namespace seg::syntax {
 // Deeper nesting than this is refused: no real rule needs it, and it bounds
 // the recursion of every phase after parsing.
 inline constexpr std::size_t kMaxNesting = 100;
+// A declaration of more tokens than this is refused (a flat chain of a
+// million `or`s once took 2.7 GB to parse): the parser's memory stays
+// bounded by it. Real rules are a few hundred tokens.
+inline constexpr std::size_t kMaxDeclarationTokens = 100000;
 
 struct OpenBracket {
   std::size_t tokenType;
@@ -42,7 +46,7 @@ struct Chunk {
 struct LexState {
   std::unordered_set<const antlr4::Token*> reported;  // tokens already diagnosed
   std::unordered_set<std::uint32_t> linesWithErrors;  // lines with a lexical error
-  bool tooDeep = false;
+  bool tooDeep = false;  // also: a declaration too large; parsing stops
   std::size_t tokenCount = 0;
 };
 

@@ -14,6 +14,7 @@
 #include <simdjson.h>
 #include <xxhash.h>
 
+#include "base/civil_time.h"
 #include "base/spelling.h"
 #include "runtime/ingest/line_reader.h"
 #include "runtime/ingest/values.h"
@@ -71,6 +72,29 @@ std::vector<std::string> attributeNames(const ir::Schema& schema) {
   return out;
 }
 
+// The path of the first key an object under `e` holds twice ("" when none):
+// simdjson keeps both, and taking one silently would hide a broken sender.
+std::string duplicateKey(simdjson::dom::element e, const std::string& at = "") {
+  simdjson::dom::object object;
+  simdjson::dom::array array;
+  if (e.get_object().get(object) == simdjson::SUCCESS) {
+    std::set<std::string_view> keys;
+    for (const auto field : object) {
+      const std::string path = at.empty() ? std::string(field.key) : at + "." + std::string(field.key);
+      if (!keys.insert(field.key).second) return path;
+      if (std::string inner = duplicateKey(field.value, path); !inner.empty()) return inner;
+    }
+  } else if (e.get_array().get(array) == simdjson::SUCCESS) {
+    std::size_t i = 0;
+    for (const auto item : array) {
+      if (std::string inner = duplicateKey(item, fmt::format("{}[{}]", at, i++)); !inner.empty()) return inner;
+    }
+  }
+  return "";
+}
+
+// One webhook request body: {"destination": ..., "events": [...]}; each
+// event is one record.
 // Reads lines, skipping blank ones; reports over-long lines as errors.
 class LineSource : public RecordSource {
  public:
@@ -109,6 +133,7 @@ class JsonLineSource : public LineSource {
     std::string line;
     if (!nextLine(line, out)) return false;
     if (out.error) return true;
+    if (lineNumber() == 1 && line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // a byte-order mark
     simdjson::dom::element doc;
     if (const auto error = parser_.parse(line).get(doc); error) {
       out.error = errorAt(lineNumber(), "", std::string("malformed JSON: ") + simdjson::error_message(error));
@@ -117,6 +142,10 @@ class JsonLineSource : public LineSource {
     simdjson::dom::object object;
     if (doc.get_object().get(object)) {
       out.error = errorAt(lineNumber(), "", "expected a JSON object, one a line");
+      return true;
+    }
+    if (const std::string duplicate = duplicateKey(doc); !duplicate.empty()) {
+      out.error = errorAt(lineNumber(), duplicate, "the key is given twice in one record");
       return true;
     }
     parseObject(object, out);
@@ -188,8 +217,8 @@ class FriendJsonSource : public JsonLineSource {
     }
     for (const auto tag : list) {
       std::string_view name;
-      if (tag.get_string().get(name) || name.empty()) {
-        out.error = errorAt(lineNumber(), "tags", "expected a list of non-empty strings");
+      if (tag.get_string().get(name) || name.empty() || name.find('\0') != std::string_view::npos) {
+        out.error = errorAt(lineNumber(), "tags", "expected a list of non-empty strings (without NUL characters)");
         return;
       }
       Mutation m = Mutation::of(Mutation::Kind::Tag, who);
@@ -365,6 +394,12 @@ class FriendCsvSource : public LineSource {
       out.error = errorAt(lineNumber(), "", fmt::format("has {} cells; the header has {}", cells.size(), header_->size()));
       return;
     }
+    for (const std::string& cell : cells) {
+      if (cell.find('\0') != std::string::npos) {
+        out.error = errorAt(lineNumber(), "", "a cell holds a NUL character (\\0), which seg does not store");
+        return;
+      }
+    }
     const auto who = userIdFrom(cells[userColumn_], lineNumber(), out.error);
     if (!who) return;
     out.changes.push_back(Mutation::of(Mutation::Kind::AddFriend, *who));
@@ -437,8 +472,37 @@ class AudienceSource : public LineSource {
 
 // --------------------------------------------------------------- webhooks
 
-// One webhook request body: {"destination": ..., "events": [...]}; each
-// event is one record.
+// The line on which each element of the top-level array `key` starts, by a
+// scan of the raw JSON (simdjson's DOM keeps no positions).
+std::vector<std::size_t> elementLines(std::string_view json, std::string_view key) {
+  std::vector<std::size_t> lines;
+  std::size_t line = 1;
+  int depth = 0;         // containers open
+  int elements = -1;     // the depth of the array's elements, while inside it
+  std::string_view lastString;  // the last string at depth 1: the key before `[`
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    const char c = json[i];
+    if (c == '\n') {
+      ++line;
+    } else if (c == '"') {
+      const std::size_t start = ++i;
+      for (; i < json.size() && json[i] != '"'; ++i) {
+        if (json[i] == '\\') ++i;
+        if (i < json.size() && json[i] == '\n') ++line;
+      }
+      if (depth == 1) lastString = json.substr(start, i - start);
+    } else if (c == '{' || c == '[') {
+      if (depth == elements) lines.push_back(line);
+      ++depth;
+      if (c == '[' && depth == 2 && lastString == key) elements = 2;
+    } else if (c == '}' || c == ']') {
+      --depth;
+      if (depth < elements) elements = -1;
+    }
+  }
+  return lines;
+}
+
 class WebhookSource : public RecordSource {
  public:
   WebhookSource(std::string body, const ir::Schema& schema, const StoreState& state, std::int64_t receivedAt)
@@ -454,6 +518,7 @@ class WebhookSource : public RecordSource {
     }
     events_ = events;
     it_ = events_.begin();
+    eventLines_ = elementLines(body_, "events");
   }
 
   const std::string& fatal() const { return fatal_; }
@@ -475,19 +540,33 @@ class WebhookSource : public RecordSource {
  private:
   std::string field(const char* name) const { return fmt::format("events[{}].{}", index_ - 1, name); }
 
+  RecordError error(const std::string& name, std::string message) const {
+    return errorAt(line(), field(name.c_str()), std::move(message));
+  }
+  // The body's line where this event starts (bodies are often pretty-printed).
+  std::size_t line() const { return index_ - 1 < eventLines_.size() ? eventLines_[index_ - 1] : 1; }
+
   void event(simdjson::dom::element e, Parsed& out) {
+    if (const std::string duplicate = duplicateKey(e); !duplicate.empty()) {
+      out.error = error(duplicate, "the key is given twice; LINE sends each once");
+      return;
+    }
     std::string_view type, eventId, userId;
     if (e["type"].get_string().get(type)) {
-      out.error = errorAt(1, field("type"), "missing");
+      out.error = error("type", "missing");
       return;
     }
     std::int64_t millis = 0;
     if (e["timestamp"].get_int64().get(millis)) {
-      out.error = errorAt(1, field("timestamp"), "missing or not a number of milliseconds");
+      out.error = error("timestamp", "missing or not a number of milliseconds");
+      return;
+    }
+    if (!civil::instantInRange(civil::floorDiv(millis, 1000))) {
+      out.error = error("timestamp", civil::outOfRange(std::to_string(millis)));
       return;
     }
     if (e["webhookEventId"].get_string().get(eventId) || eventId.empty()) {
-      out.error = errorAt(1, field("webhookEventId"), "missing; LINE sends one with every event");
+      out.error = error("webhookEventId", "missing; LINE sends one with every event");
       return;
     }
     if (state_.webhookSeen(std::string(eventId)) || !seenHere_.insert(std::string(eventId)).second) {
@@ -509,15 +588,20 @@ class WebhookSource : public RecordSource {
     }
     std::string_view mode;
     out.standby = e["mode"].get_string().get(mode) == simdjson::SUCCESS && mode == "standby";
-    const auto who = userIdFrom(userId, 1, out.error, "source.userId");
+    const auto who = userIdFrom(userId, line(), out.error, field("source.userId").c_str());
     if (!who) return;
     Mutation m;
     if (type == "follow") {
       m = Mutation::of(Mutation::Kind::Follow, *who);
-      bool unblocked = false;
       // Absent before LINE added it: a plain follow.
-      if (e["follow"]["isUnblocked"].get_bool().get(unblocked) != simdjson::SUCCESS) unblocked = false;
-      m.on = unblocked;
+      simdjson::dom::element unblocked;
+      if (e["follow"]["isUnblocked"].get(unblocked) == simdjson::SUCCESS) {
+        if (!unblocked.is_bool()) {
+          out.error = error("follow.isUnblocked", "expected true or false");
+          return;
+        }
+        m.on = unblocked.get_bool().value();
+      }
     } else if (type == "unfollow") {
       m = Mutation::of(Mutation::Kind::Unfollow, *who);
     } else if (type == "message") {
@@ -528,19 +612,19 @@ class WebhookSource : public RecordSource {
         return;
       }
       if (e["message"]["text"].get_string().get(text)) {
-        out.error = errorAt(1, field("message.text"), "missing in a text message");
+        out.error = error("message.text", "missing in a text message");
         return;
       }
       m = appendEvent("message", *who, Value::ofString(std::string(text)));
     } else {
       std::string_view data;
       if (e["postback"]["data"].get_string().get(data)) {
-        out.error = errorAt(1, field("postback.data"), "missing in a postback");
+        out.error = error("postback.data", "missing in a postback");
         return;
       }
       m = appendEvent("postback", *who, Value::ofString(std::string(data)));
     }
-    m.time = millis / 1000;
+    m.time = civil::floorDiv(millis, 1000);
     std::string_view replyToken;
     if (e["replyToken"].get_string().get(replyToken) == simdjson::SUCCESS) out.replyToken = std::string(replyToken);
     out.changes.push_back(std::move(m));
@@ -566,6 +650,7 @@ class WebhookSource : public RecordSource {
   std::size_t index_ = 0;
   bool done_ = false;
   std::set<std::string> seenHere_;
+  std::vector<std::size_t> eventLines_;
 };
 
 std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& path, const StoreState& state,

@@ -23,14 +23,26 @@ std::optional<std::int64_t> parseInteger(std::string_view text) {
   return value;
 }
 
+bool durationInRange(std::int64_t seconds) {
+  return seconds >= -civil::kMaxDurationSeconds && seconds <= civil::kMaxDurationSeconds;
+}
+
 // "30d", "24h", "90m", "45s", or a number of seconds.
 std::optional<std::int64_t> parseDuration(std::string_view text) {
-  if (auto seconds = parseInteger(text)) return seconds;
+  if (auto seconds = parseInteger(text)) return durationInRange(*seconds) ? seconds : std::nullopt;
   if (text.size() < 2) return std::nullopt;
   const std::int64_t unit = civil::durationUnitSeconds(text.substr(text.size() - 1));
   const auto count = parseInteger(text.substr(0, text.size() - 1));
-  if (unit == 0 || !count || *count > INT64_MAX / unit) return std::nullopt;
+  if (unit == 0 || !count || *count > civil::kMaxDurationSeconds / unit || *count < -civil::kMaxDurationSeconds / unit) {
+    return std::nullopt;
+  }
   return *count * unit;
+}
+
+// A percentage, 0 to 100, as basis points.
+std::optional<std::int64_t> percentOf(double value) {
+  if (!(value >= 0 && value <= 100)) return std::nullopt;  // NaN fails too
+  return static_cast<std::int64_t>(value * 100 + 0.5);
 }
 
 // "10%", "2.5%" or "2.5" (percent): basis points.
@@ -38,8 +50,18 @@ std::optional<std::int64_t> parsePercent(std::string_view text) {
   if (!text.empty() && text.back() == '%') text.remove_suffix(1);
   double value = 0;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || end != text.data() + text.size() || value < 0 || value > 100) return std::nullopt;
-  return static_cast<std::int64_t>(value * 100 + 0.5);
+  if (ec != std::errc() || end != text.data() + text.size()) return std::nullopt;
+  return percentOf(value);
+}
+
+// Epoch milliseconds (LINE's timestamps) as seconds, when in range.
+std::optional<std::int64_t> instantOfMillis(std::int64_t millis, std::string& error) {
+  const std::int64_t seconds = civil::floorDiv(millis, 1000);
+  if (!civil::instantInRange(seconds)) {
+    error = civil::outOfRange(fmt::format("{} (epoch milliseconds)", millis));
+    return std::nullopt;
+  }
+  return seconds;
 }
 
 std::string expected(const ir::ColumnSpec& column) {
@@ -64,7 +86,15 @@ std::string expected(const ir::ColumnSpec& column) {
 }  // namespace
 
 std::optional<std::int64_t> instantFromText(std::string_view text, const TimeZone& zone, std::string& error) {
-  if (auto millis = parseInteger(text)) return civil::floorDiv(*millis, 1000);
+  const std::string_view digits = !text.empty() && text[0] == '-' ? text.substr(1) : text;
+  if (!digits.empty() && digits.find_first_not_of("0123456789") == std::string_view::npos) {
+    const auto millis = parseInteger(text);
+    if (!millis) {
+      error = civil::outOfRange(quoteForMessage(text));
+      return std::nullopt;
+    }
+    return instantOfMillis(*millis, error);
+  }
   // YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|+HH:MM]
   std::string why;
   const auto days = text.size() >= 10 ? civil::parseDate(text.substr(0, 10), why) : std::nullopt;
@@ -104,12 +134,21 @@ std::optional<std::int64_t> instantFromText(std::string_view text, const TimeZon
       }
     }
   }
-  if (offset) return static_cast<std::int64_t>(*days) * civil::kSecondsPerDay + seconds - *offset;
-  return zone.toInstant(*days, seconds);
+  const std::int64_t instant =
+      offset ? static_cast<std::int64_t>(*days) * civil::kSecondsPerDay + seconds - *offset : zone.toInstant(*days, seconds);
+  if (!civil::instantInRange(instant)) {
+    error = civil::outOfRange(quoteForMessage(text));
+    return std::nullopt;
+  }
+  return instant;
 }
 
 std::optional<std::int64_t> instantFromJson(simdjson::dom::element element, const TimeZone& zone, std::string& error) {
-  if (element.is_int64()) return civil::floorDiv(element.get_int64().value(), 1000);
+  if (element.is_int64()) return instantOfMillis(element.get_int64().value(), error);
+  if (element.is_uint64() || element.is_double()) {
+    error = "expected epoch milliseconds, found a number that is not one";
+    return std::nullopt;
+  }
   if (element.is_string()) return instantFromText(element.get_string().value(), zone, error);
   error = "expected a time such as \"2026-12-01T10:00:00+09:00\" or epoch milliseconds";
   return std::nullopt;
@@ -122,7 +161,12 @@ std::optional<Value> valueFromText(const ir::ColumnSpec& column, std::string_vie
     return std::nullopt;
   };
   switch (column.type) {
-    case ir::ValueType::String: return Value::ofString(std::string(text));
+    case ir::ValueType::String:
+      if (text.find('\0') != std::string_view::npos) {
+        error = "the text holds a NUL character (\\0), which seg does not store";
+        return std::nullopt;
+      }
+      return Value::ofString(std::string(text));
     case ir::ValueType::Bool:
       if (text == "true" || text == "1") return Value::ofBool(true);
       if (text == "false" || text == "0") return Value::ofBool(false);
@@ -167,13 +211,32 @@ std::optional<Value> valueFromJson(const ir::ColumnSpec& column, simdjson::dom::
       if (element.is_int64() && element.get_int64().value() != INT64_MIN) return Value::ofInt(element.get_int64().value());
       break;
     case ir::ValueType::Time:
-      if (element.is_int64()) return Value::ofInt(civil::floorDiv(element.get_int64().value(), 1000));
+      if (element.is_number()) {
+        const auto instant = instantFromJson(element, zone, error);
+        if (!instant) return std::nullopt;
+        return Value::ofInt(*instant);
+      }
       if (element.is_string()) return valueFromText(column, element.get_string().value(), zone, error);
       break;
     case ir::ValueType::Duration:
+      // A number is seconds; in range like "30d".
+      if (element.is_int64() && durationInRange(element.get_int64().value())) return Value::ofInt(element.get_int64().value());
+      if (element.is_number()) {
+        error = "expected a duration such as \"30d\" or a number of seconds, found a number out of range (10,000 years)";
+        return std::nullopt;
+      }
+      if (element.is_string()) return valueFromText(column, element.get_string().value(), zone, error);
+      break;
     case ir::ValueType::Percent:
-      if (element.is_int64()) return Value::ofInt(column.type == ir::ValueType::Percent ? element.get_int64().value() * 100
-                                                                                         : element.get_int64().value());
+      // A number is percent, 0 to 100, like "10%".
+      if (element.is_number()) {
+        const double value = element.is_double()   ? element.get_double().value()
+                             : element.is_int64() ? static_cast<double>(element.get_int64().value())
+                                                  : -1;
+        if (auto basisPoints = percentOf(value)) return Value::ofInt(*basisPoints);
+        error = "expected a percentage from 0 to 100, such as 10 or \"10%\"";
+        return std::nullopt;
+      }
       if (element.is_string()) return valueFromText(column, element.get_string().value(), zone, error);
       break;
     default:

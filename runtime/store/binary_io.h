@@ -35,7 +35,9 @@ class BinaryWriter {
     varint(v.size());
     out_.append(v);
   }
-  void raw(const void* data, std::size_t size) { out_.append(static_cast<const char*>(data), size); }
+  void raw(const void* data, std::size_t size) {
+    if (size > 0) out_.append(static_cast<const char*>(data), size);  // `data` may be null when empty
+  }
 
  private:
   std::string& out_;
@@ -91,6 +93,7 @@ class BinaryReader {
   }
   void raw(void* out, std::size_t size) {
     need(size);
+    if (size == 0) return;  // `out` may be null (an empty vector's data())
     std::memcpy(out, in_.data() + pos_, size);
     pos_ += size;
   }
