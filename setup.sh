@@ -16,9 +16,13 @@ PACKAGES=(
   libsimdjson-dev libsqlite3-dev tzdata libyaml-cpp-dev
 )
 
+# What only the tests need: clang-16 and its runtime for the libFuzzer
+# harnesses under ASan and UBSan (tests/fuzz).
+TEST_PACKAGES=(clang-16 libclang-rt-16-dev)
+
 install_missing() {
   local missing=()
-  for package in "${PACKAGES[@]}"; do
+  for package in "$@"; do
     dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" || missing+=("$package")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -30,6 +34,16 @@ install_missing() {
   fi
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# The fuzz harnesses, built by clang with sanitizers in a tree of their own.
+build_fuzzers() {
+  if [ ! -f build-fuzz/CMakeCache.txt ]; then
+    cmake -S . -B build-fuzz -DSEG_FUZZ=ON -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_CXX_COMPILER=clang++-16 -DCMAKE_C_COMPILER=clang-16 >/dev/null
+  fi
+  cmake --build build-fuzz -j"$(nproc)" --target fuzzers 2>&1 | grep -v -E '^\[ *[0-9]+%\] (Building|Linking|Built|Generating)' || true
+  test -x build-fuzz/bin/fuzz_source || { echo "setup: the fuzz build failed" >&2; exit 1; }
 }
 
 build() {
@@ -88,10 +102,11 @@ case "$command" in
   demo|test|build) ;;
   *) echo "usage: ./setup.sh [demo|test|build]" >&2; exit 2 ;;
 esac
-install_missing
+install_missing "${PACKAGES[@]}"
+[ "$command" = test ] && install_missing "${TEST_PACKAGES[@]}"
 build
 case "$command" in
   demo) demo ;;
-  test) run_tests ;;
+  test) build_fuzzers; run_tests ;;
   build) ;;
 esac

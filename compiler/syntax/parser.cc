@@ -106,7 +106,14 @@ ast::Program parseFile(const SourceManager& sources, FileId file, DiagnosticEngi
                        ParseTimes* times) {
   ast::Program program;
   ParseTimes local;
-  runWithLargeStack([&] { program = parseOnThisThread(sources, file, diags, local); });
+  // Nesting is limited (kMaxNesting), so a small file parses on any thread;
+  // a large one gets a large stack, as the parser's frames add up.
+  constexpr std::size_t kSmallSource = 256u << 10;
+  if (sources.file(file).text().size() < kSmallSource) {
+    program = parseOnThisThread(sources, file, diags, local);
+  } else {
+    runWithLargeStack([&] { program = parseOnThisThread(sources, file, diags, local); });
+  }
   if (times != nullptr) *times = local;
   return program;
 }

@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -93,12 +94,10 @@ std::string duplicateKey(simdjson::dom::element e, const std::string& at = "") {
   return "";
 }
 
-// One webhook request body: {"destination": ..., "events": [...]}; each
-// event is one record.
 // Reads lines, skipping blank ones; reports over-long lines as errors.
 class LineSource : public RecordSource {
  public:
-  explicit LineSource(const std::string& path) : reader_(path) {}
+  explicit LineSource(LineReader reader) : reader_(std::move(reader)) {}
   std::uint64_t bytesRead() const override { return reader_.bytesRead(); }
   std::uint64_t totalBytes() const override { return reader_.totalBytes(); }
 
@@ -126,8 +125,8 @@ class LineSource : public RecordSource {
 
 class JsonLineSource : public LineSource {
  public:
-  JsonLineSource(const std::string& path, const ir::Schema& schema, const TimeZone& zone)
-      : LineSource(path), schema_(schema), zone_(zone) {}
+  JsonLineSource(LineReader reader, const ir::Schema& schema, const TimeZone& zone)
+      : LineSource(std::move(reader)), schema_(schema), zone_(zone) {}
 
   bool next(Parsed& out) override {
     std::string line;
@@ -337,8 +336,8 @@ std::optional<std::vector<std::string>> splitCsv(std::string_view line, std::str
 // `;`), then one friend a row. An empty cell changes nothing.
 class FriendCsvSource : public LineSource {
  public:
-  FriendCsvSource(const std::string& path, const ir::Schema& schema, const TimeZone& zone)
-      : LineSource(path), schema_(schema), zone_(zone) {}
+  FriendCsvSource(LineReader reader, const ir::Schema& schema, const TimeZone& zone)
+      : LineSource(std::move(reader)), schema_(schema), zone_(zone) {}
 
   bool next(Parsed& out) override {
     std::string line;
@@ -444,8 +443,8 @@ class FriendCsvSource : public LineSource {
 // One user ID a line, as LINE's audience upload takes them.
 class AudienceSource : public LineSource {
  public:
-  AudienceSource(const std::string& path, std::string name, std::int64_t now)
-      : LineSource(path), name_(std::move(name)), now_(now) {}
+  AudienceSource(LineReader reader, std::string name, std::int64_t now)
+      : LineSource(std::move(reader)), name_(std::move(name)), now_(now) {}
 
   bool next(Parsed& out) override {
     std::string line;
@@ -471,6 +470,9 @@ class AudienceSource : public LineSource {
 };
 
 // --------------------------------------------------------------- webhooks
+
+// One webhook request body: {"destination": ..., "events": [...]}; each
+// event is one record.
 
 // The line on which each element of the top-level array `key` starts, by a
 // scan of the raw JSON (simdjson's DOM keeps no positions).
@@ -653,29 +655,50 @@ class WebhookSource : public RecordSource {
   std::vector<std::size_t> eventLines_;
 };
 
-std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& path, const StoreState& state,
+LineReader readerFor(const ImportInput& input) {
+  if (!input.bytes) return LineReader(input.name);
+  return LineReader(
+      [bytes = *input.bytes](char* buffer, std::size_t capacity) mutable {
+        const std::size_t n = std::min(capacity, bytes.size());
+        std::memcpy(buffer, bytes.data(), n);
+        bytes.remove_prefix(n);
+        return n;
+      },
+      input.bytes->size());
+}
+
+std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& input, const StoreState& state,
                                          const TimeZone& zone, const ImportOptions& options, std::string& fatal) {
   const ir::Schema& schema = state.schema();
-  const bool csv = std::filesystem::path(path).extension() == ".csv";
+  const bool csv = std::filesystem::path(input.name).extension() == ".csv";
   switch (kind) {
     case ImportKind::Friends:
-      if (csv) return std::make_unique<FriendCsvSource>(path, schema, zone);
-      return std::make_unique<FriendJsonSource>(path, schema, zone);
-    case ImportKind::Events: return std::make_unique<EventJsonSource>(path, schema, zone);
+      if (csv) return std::make_unique<FriendCsvSource>(readerFor(input), schema, zone);
+      return std::make_unique<FriendJsonSource>(readerFor(input), schema, zone);
+    case ImportKind::Events: return std::make_unique<EventJsonSource>(readerFor(input), schema, zone);
     case ImportKind::Audience: {
-      std::string name = options.audienceName.empty() ? std::filesystem::path(path).stem().string() : options.audienceName;
-      return std::make_unique<AudienceSource>(path, std::move(name), options.now);
+      std::string name = options.audienceName.empty() ? std::filesystem::path(input.name).stem().string() : options.audienceName;
+      return std::make_unique<AudienceSource>(readerFor(input), std::move(name), options.now);
     }
     case ImportKind::Webhook: {
-      std::error_code ec;
-      const auto size = std::filesystem::file_size(path, ec);
-      if (!ec && size > kMaxWebhookBytes) {
-        fatal = fmt::format("the body is {} MiB; LINE's webhook bodies are far smaller", size >> 20);
-        return nullptr;
+      std::optional<std::string> body;
+      if (input.bytes) {
+        body = std::string(*input.bytes);
+      } else {
+        std::error_code ec;
+        const auto size = std::filesystem::file_size(input.name, ec);
+        if (!ec && size > kMaxWebhookBytes) {
+          fatal = fmt::format("the body is {} MiB; LINE's webhook bodies are far smaller", size >> 20);
+          return nullptr;
+        }
+        body = readWholeFile(input.name);
       }
-      auto body = readWholeFile(path);
       if (!body) {
         fatal = "no such file";
+        return nullptr;
+      }
+      if (body->size() > kMaxWebhookBytes) {
+        fatal = fmt::format("the body is {} MiB; LINE's webhook bodies are far smaller", body->size() >> 20);
         return nullptr;
       }
       if (options.channelSecret.empty() && !options.signature.empty()) {
@@ -705,22 +728,27 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const std::string& pat
 
 // A file's identity for the import records: a hash of its content and its
 // size, so a re-run of the same data finds its progress whatever the name.
-std::string fileKey(const std::string& path) {
-  LineReader probe(path);  // opens or throws IoError with the reason
+std::string fileKey(const ImportInput& input) {
+  LineReader reader = readerFor(input);  // opens or throws IoError with the reason
   XXH3_state_t* state = XXH3_createState();
-  if (state == nullptr) throw IoError("out of memory hashing `" + path + "`");
+  if (state == nullptr) throw IoError("out of memory hashing `" + input.name + "`");
   const std::unique_ptr<XXH3_state_t, decltype(&XXH3_freeState)> guard(state, XXH3_freeState);
   XXH3_128bits_reset(state);
-  std::ifstream in(path, std::ios::binary);
-  std::vector<char> buffer(1 << 20);
   std::uint64_t size = 0;
-  while (in) {
-    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
-    const auto n = static_cast<std::size_t>(in.gcount());
-    XXH3_128bits_update(state, buffer.data(), n);
-    size += n;
+  if (input.bytes) {
+    XXH3_128bits_update(state, input.bytes->data(), input.bytes->size());
+    size = input.bytes->size();
+  } else {
+    std::ifstream in(input.name, std::ios::binary);
+    std::vector<char> buffer(1 << 20);
+    while (in) {
+      in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+      const auto n = static_cast<std::size_t>(in.gcount());
+      XXH3_128bits_update(state, buffer.data(), n);
+      size += n;
+    }
+    if (in.bad()) throw IoError("cannot read `" + input.name + "`");
   }
-  if (in.bad()) throw IoError("cannot read `" + path + "`");
   const XXH128_hash_t h = XXH3_128bits_digest(state);
   return fmt::format("{:016x}{:016x}-{}", h.high64, h.low64, size);
 }
@@ -761,6 +789,16 @@ bool signatureMatches(const std::string& channelSecret, std::string_view body, s
 }
 
 ImportReport importFile(Store& store, ImportKind kind, const std::string& path, const ImportOptions& options) {
+  return importInput(store, kind, {path, std::nullopt}, options);
+}
+
+ImportReport importBytes(Store& store, ImportKind kind, const std::string& name, std::string_view bytes,
+                         const ImportOptions& options) {
+  return importInput(store, kind, {name, bytes}, options);
+}
+
+ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input, const ImportOptions& options) {
+  const std::string& path = input.name;
   ImportReport report;
   const auto zone = TimeZone::find(options.timezone);
   if (!zone) {
@@ -770,7 +808,7 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
   const auto open = [&]() -> std::unique_ptr<RecordSource> {
     try {
       auto lock = store.readLock();
-      return openSource(kind, path, store.state(), *zone, options, report.fatal);
+      return openSource(kind, input, store.state(), *zone, options, report.fatal);
     } catch (const IoError& e) {
       report.fatal = e.what();
       return nullptr;
@@ -785,7 +823,7 @@ ImportReport importFile(Store& store, ImportKind kind, const std::string& path, 
   std::uint64_t resumeAfter = 0;
   if (kind != ImportKind::Webhook && !options.onRecord) {
     try {
-      key = fileKey(path);
+      key = fileKey(input);
     } catch (const IoError& e) {
       report.fatal = e.what();
       return report;

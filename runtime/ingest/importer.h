@@ -73,7 +73,17 @@ struct ImportReport {
   std::size_t resumed = 0;  // records committed by an earlier, interrupted run
 };
 
+// Where an import's bytes come from: a file, or bytes in memory (a request
+// body, a fuzzer's input) named for messages.
+struct ImportInput {
+  std::string name;  // the file's path, or a name such as "body.json"
+  std::optional<std::string_view> bytes;  // when in memory
+};
+
 ImportReport importFile(Store& store, ImportKind kind, const std::string& path, const ImportOptions& options);
+ImportReport importBytes(Store& store, ImportKind kind, const std::string& name, std::string_view bytes,
+                         const ImportOptions& options);
+ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input, const ImportOptions& options);
 
 // The signature LINE puts in `x-line-signature`: base64(HMAC-SHA256).
 std::string webhookSignature(const std::string& channelSecret, std::string_view body);

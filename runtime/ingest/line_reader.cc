@@ -3,17 +3,28 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
 namespace seg {
 
 LineReader::LineReader(const std::string& path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw IoError("cannot open `" + path + "`: " + std::strerror(errno));
-  file_ = File(fd_, path);
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw IoError("cannot open `" + path + "`: " + std::strerror(errno));
+  file_ = File(fd, path);
   total_ = file_.size();
+  read_ = [fd](char* buffer, std::size_t capacity) {
+    ssize_t n;
+    do {
+      n = ::read(fd, buffer, capacity);
+    } while (n < 0 && errno == EINTR);
+    if (n < 0) throw IoError(std::string("read failed: ") + std::strerror(errno));
+    return static_cast<std::size_t>(n);
+  };
 }
+
+LineReader::LineReader(ReadFn read, std::uint64_t total) : read_(std::move(read)), total_(total) {}
 
 bool LineReader::fill() {
   if (eof_) return false;
@@ -22,13 +33,14 @@ bool LineReader::fill() {
     pos_ = 0;
   }
   const std::size_t at = buffer_.size();
-  buffer_.resize(at + (1u << 20));
-  ssize_t n;
-  do {
-    n = ::read(fd_, buffer_.data() + at, 1u << 20);
-  } while (n < 0 && errno == EINTR);
-  if (n < 0) throw IoError(std::string("read failed: ") + std::strerror(errno));
-  buffer_.resize(at + static_cast<std::size_t>(n));
+  // Reads of 1 MiB, or what is left of an input whose size is known (a
+  // small input need not zero a megabyte).
+  const std::uint64_t known = consumed_ + at;
+  const std::uint64_t left = total_ == 0 ? 1u << 20 : total_ > known ? total_ - known + 1 : 1;
+  const std::size_t chunk = static_cast<std::size_t>(std::clamp<std::uint64_t>(left, 4096, 1u << 20));
+  buffer_.resize(at + chunk);
+  const std::size_t n = read_(buffer_.data() + at, chunk);
+  buffer_.resize(at + n);
   if (n == 0) eof_ = true;
   return n > 0;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "runtime/store/file_io.h"
@@ -12,8 +13,12 @@ namespace seg {
 class LineReader {
  public:
   static constexpr std::size_t kMaxLineBytes = 16u << 20;
+  // Fills `buffer` with up to `capacity` bytes; 0 at the end. Throws IoError.
+  using ReadFn = std::function<std::size_t(char* buffer, std::size_t capacity)>;
 
   explicit LineReader(const std::string& path);  // throws IoError
+  // Lines of bytes from anywhere (memory, a socket); `total` for progress.
+  LineReader(ReadFn read, std::uint64_t total);
 
   // The next line without its terminator; false at the end. A line longer
   // than kMaxLineBytes comes back empty with `tooLong` set.
@@ -25,7 +30,7 @@ class LineReader {
  private:
   bool fill();
   File file_;
-  int fd_ = -1;
+  ReadFn read_;
   std::string buffer_;
   std::size_t pos_ = 0;
   bool eof_ = false;

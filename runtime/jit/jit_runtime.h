@@ -36,13 +36,18 @@ struct JitSlot {
     Time,          // const EvalTime*
     CivilTable,    // const uint32_t*  civilTable(): dates from kCivilTableFirstDay
   };
-  Kind kind = Kind::AttrInts;
-  std::uint32_t a = 0, b = 0;
+  // Not an aggregate: slots are written `{kind, a, b, ...}` with what they use.
+  JitSlot(Kind kind = Kind::AttrInts, std::uint32_t a = 0, std::uint32_t b = 0, std::string text = {}, bool overField = false,
+          std::uint32_t predicate = 0)
+      : kind(kind), a(a), b(b), text(std::move(text)), overField(overField), predicate(predicate) {}
+
+  Kind kind;
+  std::uint32_t a, b;
   std::string text;
   // StringTable: the predicate (an IR subtree of the compiled expression,
   // in its own serialized form) and which dictionary it is over.
-  bool overField = false;
-  std::uint32_t predicate = 0;  // node id in the compiled expression's program
+  bool overField;
+  std::uint32_t predicate;  // node id in the compiled expression's program
 
   bool operator==(const JitSlot&) const = default;
 };
