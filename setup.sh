@@ -14,6 +14,8 @@ PACKAGES=(
   libroaring-dev libfmt-dev libgtest-dev libcli11-dev nlohmann-json3-dev
   libre2-dev libssl-dev libhowardhinnant-date-dev libxxhash-dev
   libsimdjson-dev libsqlite3-dev tzdata libyaml-cpp-dev
+  libboost1.81-dev libtomlplusplus-dev libcurl4-openssl-dev
+  curl openssl
 )
 
 # What only the tests need: clang-16 and its runtime for the libFuzzer
@@ -51,7 +53,7 @@ build() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   cmake --build build -j"$(nproc)" 2>&1 | grep -v -E '^\[ *[0-9]+%\] (Building|Linking|Built|Generating)' || true
-  test -x build/bin/segc || { echo "setup: the build failed" >&2; exit 1; }
+  test -x build/bin/segc && test -x build/bin/segd || { echo "setup: the build failed" >&2; exit 1; }
 }
 
 demo() {
@@ -91,6 +93,69 @@ demo() {
   echo
   echo "-- segc simulate: a month of the shop's scenarios, rules, menus and campaigns on a copy of the store"
   $segc simulate $program --store $store --from 2026-11-18T12:00 --to 2026-12-18T12:00 --seed 2
+  echo
+  serve_demo
+}
+
+# segd, the service, on the demo store: LINE's signed webhook in, the
+# welcome in the outbox; an EC event through the feed starts a scenario.
+serve_demo() {
+  local store=build/demo-serve-store ready=build/demo-segd.ready log=build/demo-segd.log
+  rm -rf $store
+  cp -r build/demo-store $store  # the demo above stays as it was
+  # The shop sends nothing from 22:00 to 08:00; the demo drops its quiet
+  # hours so the welcome goes out whatever the hour you run it.
+  local program=build/demo-serve.seg
+  sed '/^  quiet /d' examples/shop/shop.seg > $program
+  cp -r examples/shop/flex build/ 2>/dev/null || true
+  export LINE_CHANNEL_SECRET=demo-channel-secret
+  rm -f $ready
+  echo "-- segd: the service opens the store once and listens (webhooks; admin API and feeds on loopback)"
+  build/bin/segd $program --store $store --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file $ready \
+    --log-format text 2>$log &
+  local pid=$!
+  trap "kill $pid 2>/dev/null || true" EXIT
+  for _ in $(seq 600); do [ -s $ready ] && break; sleep 0.1; done
+  [ -s $ready ] || { cat $log; echo "setup: segd did not start" >&2; exit 1; }
+  local public admin
+  public=$(sed -E 's/.*"public_port":([0-9]+).*/\1/' $ready)
+  admin=http://127.0.0.1:$(sed -E 's/.*"admin_port":([0-9]+).*/\1/' $ready)
+  sed 's/^/   segd: /' $log
+  echo
+  local now_ms user
+  now_ms=$(($(date +%s) * 1000))
+  user=$(printf 'U%032x' "$now_ms")  # a new friend each run
+  local body='{"destination":"U0","events":[{"type":"follow","mode":"active","timestamp":'$now_ms',"source":{"type":"user","userId":"'$user'"},"webhookEventId":"01DEMOFOLLOW'$now_ms'","deliveryContext":{"isRedelivery":false},"replyToken":"demo-reply-token","follow":{"isUnblocked":false}}]}'
+  local signature
+  signature=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$LINE_CHANNEL_SECRET" -binary | base64)
+  echo "-- LINE posts a follow, signed with the channel secret (x-line-signature: $signature)"
+  curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/json' -H "x-line-signature: $signature" \
+    --data-binary "$body" http://127.0.0.1:$public/callback
+  echo "-- the same body with a wrong signature"
+  curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/json' -H "x-line-signature: AAAA$signature" \
+    --data-binary "$body" http://127.0.0.1:$public/callback
+  sleep 1
+  echo "-- a second later, the welcome waits in the outbox for the sender (GET /v1/outbox)"
+  curl -s "$admin/v1/outbox?path=/v2/bot/message/push&full=true&pretty=true" | head -40
+  echo
+  echo "-- the shop's EC system posts a cart_add (POST /v1/events): the cart_recovery scenario starts"
+  printf '{"user_id":"%s","event":"cart_add","time":"%s","product":"化粧水","price":3200}\n' "$user" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" |
+    curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/x-ndjson' --data-binary @- "$admin/v1/events"
+  echo "-- and a record with a mistake: named by line and field, nothing taken"
+  printf '{"user_id":"%s","event":"cart_add","time":"yesterday","product":"x","price":1}\n' "$user" |
+    curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/x-ndjson' --data-binary @- "$admin/v1/events"
+  sleep 1
+  echo
+  echo "-- GET /metrics (Prometheus): the webhook events and what the automation did"
+  curl -s "$admin/metrics" | grep -E '^seg_(webhook_events_total|actions_total\{action="(enrolled|sent)"|friends |outbox_requests)'
+  echo
+  echo "-- SIGTERM: in-flight work finishes, the store is checkpointed"
+  kill -TERM $pid
+  wait $pid || true
+  trap - EXIT
+  tail -2 $log | sed 's/^/   segd: /'
+  echo
+  echo "Run it yourself: LINE_CHANNEL_SECRET=... build/bin/segd $program --store $store (docs/server.md)"
 }
 
 run_tests() {

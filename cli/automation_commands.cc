@@ -27,37 +27,6 @@
 namespace seg::cli {
 namespace {
 
-// A program and a store, opened for the automation engine.
-struct AutomationSession {
-  std::unique_ptr<LoadedProgram> loaded;
-  ir::Program program;
-  std::unique_ptr<Store> store;
-  std::unique_ptr<ResidualCompiler> jit;
-  std::unique_ptr<StoreWriter> writer;
-  std::unique_ptr<AutomationEngine> engine;
-};
-
-std::unique_ptr<AutomationSession> openSession(const std::string& programPath, const std::string& storeDir, bool write) {
-  auto session = std::make_unique<AutomationSession>();
-  session->loaded = loadProgram(programPath);
-  if (!session->loaded) return nullptr;
-  session->program = ir::lowerProgram(session->loaded->program, &session->loaded->sources);
-  session->store = openStore(storeDir, &session->program.schema, write);
-  if (!session->store) return nullptr;
-  try {
-    session->jit = makeJit();
-    session->writer = std::make_unique<StoreWriter>(*session->store);
-    EngineOptions engineOptions;
-    engineOptions.compiler = session->jit.get();
-    engineOptions.threads = std::max(1u, std::thread::hardware_concurrency());
-    session->engine = std::make_unique<AutomationEngine>(session->program, *session->writer, engineOptions);
-  } catch (const std::exception& e) {
-    printToolError(e.what());
-    return nullptr;
-  }
-  return session;
-}
-
 // ------------------------------------------------------------------- test
 
 struct TestCommand {
@@ -120,15 +89,7 @@ int runPlan(const PlanCommand& c) {
   }
   const CampaignReport r = session->engine->runCampaign(c.campaign, *at, c.record);
   if (c.json) {
-    nlohmann::ordered_json out = {{"campaign", r.name},        {"at", zone.formatInstant(r.at)},
-                                  {"audience", r.audience},    {"limited", r.limited},
-                                  {"holdout", r.holdout},      {"capped", r.capped},
-                                  {"recipients", r.recipients}, {"narrowcast", r.narrowcast},
-                                  {"recorded", c.record && r.refused.empty()}};
-    if (!r.refused.empty()) out["refused"] = r.refused;
-    nlohmann::ordered_json requests = nlohmann::ordered_json::array();
-    for (const send::LineRequest& request : r.requests) requests.push_back(nlohmann::ordered_json::parse(request.toJson()));
-    out["requests"] = requests;
+    const nlohmann::ordered_json out = campaignReportJson(r, zone, c.record);
     fmt::print("{}\n", out.dump(2));
     return r.refused.empty() ? kExitOk : kExitErrors;
   }

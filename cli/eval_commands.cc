@@ -38,16 +38,6 @@ std::optional<Engine> engineNamed(const std::string& name) {
   return std::nullopt;
 }
 
-const char* engineName(Engine engine) {
-  switch (engine) {
-    case Engine::Auto: return "auto";
-    case Engine::Interpreter: return "interp";
-    case Engine::Bitmap: return "bitmap";
-    case Engine::Jit: return "jit";
-  }
-  return "?";
-}
-
 struct Session {
   std::unique_ptr<LoadedProgram> loaded;
   ir::Program program;

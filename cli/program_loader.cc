@@ -2,12 +2,15 @@
 
 #include <cstdlib>
 #include <ctime>
+#include <thread>
 
 #include <fmt/format.h>
 
 #include "base/timezone.h"
 #include "cli/output.h"
 #include "runtime/ingest/values.h"
+#include "runtime/jit/jit.h"
+#include "compiler/ir/lower.h"
 #include "compiler/sema/sema.h"
 #include "compiler/syntax/parser.h"
 
@@ -51,6 +54,34 @@ std::unique_ptr<Store> openStore(const std::string& dir, const ir::Schema* progr
     printToolError(e.what());
     return nullptr;
   }
+}
+
+std::unique_ptr<AutomationSession> openSession(const std::string& programPath, const std::string& storeDir, bool write,
+                                               bool batched) {
+  auto session = std::make_unique<AutomationSession>();
+  session->loaded = loadProgram(programPath);
+  if (!session->loaded) return nullptr;
+  session->program = ir::lowerProgram(session->loaded->program, &session->loaded->sources);
+  session->store = openStore(storeDir, &session->program.schema, write);
+  if (!session->store) return nullptr;
+  try {
+    session->jit = makeJit();
+    if (batched) {
+      auto batch = std::make_unique<BatchWriter>(*session->store);
+      session->batch = batch.get();
+      session->writer = std::move(batch);
+    } else {
+      session->writer = std::make_unique<StoreWriter>(*session->store);
+    }
+    EngineOptions engineOptions;
+    engineOptions.compiler = session->jit.get();
+    engineOptions.threads = std::max(1u, std::thread::hardware_concurrency());
+    session->engine = std::make_unique<AutomationEngine>(session->program, *session->writer, engineOptions);
+  } catch (const std::exception& e) {
+    printToolError(e.what());
+    return nullptr;
+  }
+  return session;
 }
 
 std::string channelSecret(const std::string& option) {

@@ -9,6 +9,9 @@
 #include "compiler/diagnostics/diagnostics.h"
 #include "compiler/ir/schema.h"
 #include "compiler/sema/typed_program.h"
+#include "runtime/automation/engine.h"
+#include "runtime/automation/state_writer.h"
+#include "runtime/exec/segment_evaluator.h"
 #include "runtime/store/store.h"
 
 namespace seg::cli {
@@ -30,6 +33,21 @@ std::optional<std::int64_t> instantOption(const std::string& option, const std::
 // by what the program adds, refused when they disagree). Prints the reason
 // and returns null on failure; notes a recovery after a crash.
 std::unique_ptr<Store> openStore(const std::string& dir, const ir::Schema* programSchema, bool write);
+
+// A program and a store, opened for the automation engine. Batched: the
+// engine's units of work share transactions until `batch->flush()`.
+struct AutomationSession {
+  std::unique_ptr<LoadedProgram> loaded;
+  ir::Program program;
+  std::unique_ptr<Store> store;
+  std::unique_ptr<ResidualCompiler> jit;
+  std::unique_ptr<StateWriter> writer;
+  BatchWriter* batch = nullptr;  // the writer, when batched
+  std::unique_ptr<AutomationEngine> engine;
+};
+// Null when anything fails (already printed).
+std::unique_ptr<AutomationSession> openSession(const std::string& programPath, const std::string& storeDir, bool write,
+                                               bool batched = false);
 
 // The channel secret from --channel-secret, else LINE_CHANNEL_SECRET: one
 // rule for every command that reads webhook bodies.

@@ -15,6 +15,7 @@
 #include "cli/program_loader.h"
 #include "cli/progress.h"
 #include "compiler/ir/schema.h"
+#include "runtime/automation/inbox.h"
 #include "runtime/ingest/importer.h"
 #include "runtime/ingest/values.h"
 #include "runtime/store/store.h"
@@ -44,7 +45,7 @@ struct ImportCommand {
   std::string store;
   std::vector<std::string> friends, events, audiences, webhooks;
   std::string name;
-  bool strict = false, again = false;
+  bool strict = false, again = false, act = false;
   std::string timezone = "Asia/Tokyo";
   std::string signature;
   std::string channelSecret;
@@ -90,8 +91,22 @@ int runImport(const ImportCommand& command) {
     printToolError("nothing to import: give --friends, --events, --audience or --webhook");
     return kExitUsage;
   }
-  auto store = openStore(command.store, command.program, false);
-  if (!store) return kExitUsage;
+  // --act: records go through the store's inbox to the automation engine,
+  // as the service takes them (each acted on once, also after a crash).
+  std::unique_ptr<AutomationSession> session;
+  std::unique_ptr<Store> ownStore;
+  if (command.act) {
+    if (command.program.empty()) {
+      printToolError("--act needs the program whose rules and scenarios act on the records");
+      return kExitUsage;
+    }
+    session = openSession(command.program, command.store, true, true);
+    if (!session) return kExitUsage;
+  } else {
+    ownStore = openStore(command.store, command.program, false);
+    if (!ownStore) return kExitUsage;
+  }
+  Store* store = session ? session->store.get() : ownStore.get();
   ImportOptions options;
   options.strict = command.strict;
   options.again = command.again;
@@ -101,13 +116,41 @@ int runImport(const ImportCommand& command) {
   options.now = std::time(nullptr);
   options.signature = command.signature;
   options.channelSecret = channelSecret(command.channelSecret);
+  std::size_t acted = 0, setAside = 0;
+  const auto actOnAll = [&] {
+    if (!session) return;
+    while (true) {
+      const InboxPass pass = actOnInbox(*session->engine, *store, *session->writer, 4096, options.now, std::chrono::seconds(1));
+      session->batch->flush();
+      acted += pass.acted;
+      setAside += pass.setAside.size();
+      for (const auto& [item, why] : pass.setAside) printToolError(fmt::format("an event could not be acted on: {}", why));
+      for (const auto& [item, why] : pass.failed) printToolError(fmt::format("acting on an event failed part way: {}", why));
+      if (store->state().inbox().empty()) return;
+    }
+  };
   int exit = kExitOk;
+  // What an interrupted --act left in the inbox goes first.
+  try {
+    actOnAll();
+  } catch (const std::exception& e) {
+    printToolError(e.what());
+    return kExitUsage;
+  }
   for (const auto& [kind, path] : files) {
     Progress progress("importing " + fs::path(path).filename().string(), "bytes");
     options.progress = [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
+    if (session && kind != ImportKind::Audience) {
+      options.asChange = [&](InboundRecord record) { return inboxEntry(std::move(record), options.now, store->state().schema()).change; };
+      options.beforeCommit = actOnAll;  // the inbox holds at most a batch or two
+    } else {
+      options.asChange = nullptr;
+      options.beforeCommit = nullptr;
+    }
     ImportReport report;
     try {
       report = importFile(*store, kind, path, options);
+      actOnAll();
     } catch (const std::exception& e) {
       report.fatal = e.what();
     }
@@ -119,6 +162,11 @@ int runImport(const ImportCommand& command) {
     }
     printReport(path, report, command.shownErrors);
     if (report.errorCount > 0) exit = std::max(exit, kExitErrors);
+  }
+  if (session) {
+    const std::size_t queued = store->state().automation().outbox().size();
+    fmt::print("acted on {} events{}; {} LINE requests waiting in the outbox\n", acted,
+               setAside ? fmt::format(" ({} set aside)", setAside) : "", queued);
   }
   // Leave the store quick to open: fold a long log into the snapshot.
   try {
@@ -391,6 +439,9 @@ Command addImportCommand(CLI::App& app) {
   cmd->add_option("--timezone", c->timezone, "Time zone of local times without an offset");
   cmd->add_option("--show-errors", c->shownErrors, "How many bad records to print");
   cmd->add_option("--batch", c->batch, "Records per commit without --strict (default 20000)");
+  cmd->add_flag("--act", c->act,
+                "Let the program act on friends, events and webhooks as they come in (rules, scenarios, menus), as "
+                "`segd` does; for a store no service holds");
   return {cmd, [c] { return runImport(*c); }};
 }
 

@@ -611,19 +611,48 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
 
 // ------------------------------------------------------------------ events
 
+std::string encodeInbound(const InboundEvent& event) {
+  std::string out;
+  BinaryWriter writer(out);
+  writer.bytes(event.webhookEventId);
+  writer.bytes(event.replyToken);
+  writer.u8(event.standby ? 1 : 0);
+  writer.varint(event.changes.size());
+  for (const Mutation& m : event.changes) m.encode(writer);
+  return out;
+}
+
+InboundEvent decodeInbound(std::string_view bytes) {
+  BinaryReader reader(bytes);
+  InboundEvent event;
+  event.webhookEventId = reader.bytes();
+  event.replyToken = reader.bytes();
+  event.standby = reader.u8() != 0;
+  const std::size_t n = reader.count(1);
+  for (std::size_t i = 0; i < n; ++i) event.changes.push_back(Mutation::decode(reader));
+  if (!reader.done()) throw CorruptData("trailing bytes after an inbox event");
+  return event;
+}
+
 bool AutomationEngine::handle(const InboundEvent& event, std::int64_t now) {
   advanceTo(now);
-  if (!event.webhookEventId.empty() && state().webhookSeen(event.webhookEventId)) {
+  const bool fromInbox = event.inboxItem.has_value();
+  if (!event.webhookEventId.empty() && !fromInbox && state().webhookSeen(event.webhookEventId)) {
     ++counters_.duplicates;
     return false;
   }
   ++counters_.events;
   std::vector<Mutation> changes = event.changes;
-  if (!event.webhookEventId.empty()) {
+  if (!event.webhookEventId.empty() && !fromInbox) {
     Mutation seen = Mutation::of(Mutation::Kind::WebhookSeen);
     seen.name = event.webhookEventId;
     seen.time = now;
     changes.push_back(std::move(seen));
+  }
+  if (fromInbox) {
+    Mutation done = Mutation::of(Mutation::Kind::InboxDone);
+    done.value = Value::ofInt(static_cast<std::int64_t>(*event.inboxItem));
+    changes.push_back(std::move(done));
   }
   writer_.stage(changes);
   if (event.standby) {
@@ -699,7 +728,8 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
     run.source = "rule " + rule.label;
     run.identity = fmt::format("{}/rule{}", eventIdentity, r);
     run.replyToken = std::exchange(replyToken, "");
-    run.replyExpires = std::min(now + send::kReplyTokenSeconds, change.time + send::kReplyTokenEventSeconds);
+    const std::int64_t received = event.receivedAt != 0 ? std::min(event.receivedAt, now) : now;
+    run.replyExpires = std::min(received + send::kReplyTokenSeconds, change.time + send::kReplyTokenEventSeconds);
     Actions(*this, run).perform(rule.actions);
     if (!run.replyToken.empty()) replyToken = run.replyToken;  // unused: the next rule may reply
   }
@@ -1107,6 +1137,37 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
 
 // ------------------------------------------------------------------ outbox
 
+nlohmann::ordered_json campaignReportJson(const CampaignReport& r, const TimeZone& zone, bool recorded) {
+  nlohmann::ordered_json out = {{"campaign", r.name},         {"at", zone.formatInstant(r.at)},
+                                {"audience", r.audience},     {"limited", r.limited},
+                                {"holdout", r.holdout},       {"capped", r.capped},
+                                {"recipients", r.recipients}, {"narrowcast", r.narrowcast},
+                                {"recorded", recorded && r.refused.empty()}};
+  if (!r.refused.empty()) out["refused"] = r.refused;
+  nlohmann::ordered_json requests = nlohmann::ordered_json::array();
+  for (const send::LineRequest& request : r.requests) requests.push_back(nlohmann::ordered_json::parse(request.toJson()));
+  out["requests"] = requests;
+  return out;
+}
+
+OutboxStanding standingOf(const OutboxEntry& entry, const send::LineRequest& request,
+                          const std::map<std::string, OutboxEntry>& outbox, std::int64_t now) {
+  if (entry.expiresAt != 0 && entry.expiresAt <= now) return OutboxStanding::Expired;
+  if (entry.notBefore > now) return OutboxStanding::Held;
+  const bool waiting = std::any_of(request.after.begin(), request.after.end(), [&](const std::string& k) { return outbox.contains(k); });
+  return waiting ? OutboxStanding::Waiting : OutboxStanding::Due;
+}
+
+const char* standingName(OutboxStanding standing) {
+  switch (standing) {
+    case OutboxStanding::Due: return "due";
+    case OutboxStanding::Held: return "held";
+    case OutboxStanding::Waiting: return "waiting";
+    case OutboxStanding::Expired: return "expired";
+  }
+  return "?";
+}
+
 std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
   struct Ready {
     const std::string* key;
@@ -1115,8 +1176,7 @@ std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
   std::vector<Ready> ready;
   const auto& outbox = state().automation().outbox();
   for (const auto& [key, entry] : outbox) {
-    // A reply LINE would refuse is never handed out (advanceTo turns it
-    // into a push or drops it).
+    // Cheap tests first: most of a big outbox is held or expired, or due.
     if (entry.notBefore > now || (entry.expiresAt != 0 && entry.expiresAt <= now)) continue;
     ready.push_back({&key, &entry});
   }
@@ -1127,9 +1187,7 @@ std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
   std::vector<HandOut> out;
   for (const Ready& r : ready) {
     send::LineRequest request = send::LineRequest::fromJson(r.entry->request);
-    const bool waiting = std::any_of(request.after.begin(), request.after.end(),
-                                     [&](const std::string& k) { return outbox.contains(k); });
-    if (!waiting) out.push_back({*r.key, r.entry->notBefore, std::move(request)});
+    if (standingOf(*r.entry, request, outbox, now) == OutboxStanding::Due) out.push_back({*r.key, r.entry->notBefore, std::move(request)});
   }
   return out;
 }

@@ -24,7 +24,11 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "base/timezone.h"
 #include "compiler/ir/expr.h"
@@ -58,7 +62,18 @@ struct InboundEvent {
   // The channel is not the active one for this friend (`mode: standby`):
   // the event is recorded, but nothing answers or acts on it.
   bool standby = false;
+  // Taken from the store's inbox (the service): its id is recorded as seen
+  // already, and the item is done in the same unit of work.
+  std::optional<std::uint64_t> inboxItem;
+  // When seg received it (0: when handled): a reply token is good for a
+  // minute from then, however long the event waited in the inbox.
+  std::int64_t receivedAt = 0;
 };
+
+// An event as the inbox keeps it, and back (throws CorruptData); the item's
+// number and receipt time are the inbox's, not part of the encoding.
+std::string encodeInbound(const InboundEvent& event);
+InboundEvent decodeInbound(std::string_view bytes);
 
 // A send's messages as one friend receives them; messages LINE would
 // refuse for this friend (an empty text...) are left out, with why.
@@ -96,6 +111,10 @@ struct CampaignReport {
   std::string refused;  // why nothing was sent (min_reach)
 };
 
+// The report as JSON (segc plan --json, the service's campaign API), with
+// the requests whole.
+nlohmann::ordered_json campaignReportJson(const CampaignReport& report, const TimeZone& zone, bool recorded);
+
 struct HandOut {
   std::string key;
   std::int64_t notBefore = 0;
@@ -111,6 +130,15 @@ struct EngineCounters {
   std::uint64_t menuChanges = 0;
   std::uint64_t events = 0, duplicates = 0;
 };
+
+// Where an outbox request stands at a moment: due (a sender may make it),
+// held (quiet hours: not before its time), waiting (for a request it
+// depends on), or expired (a reply whose token ran out: advanceTo turns
+// it into a push or drops it).
+enum class OutboxStanding { Due, Held, Waiting, Expired };
+OutboxStanding standingOf(const OutboxEntry& entry, const send::LineRequest& request,
+                          const std::map<std::string, OutboxEntry>& outbox, std::int64_t now);
+const char* standingName(OutboxStanding standing);
 
 struct EngineError : std::runtime_error {
   using std::runtime_error::runtime_error;
@@ -137,6 +165,8 @@ class AutomationEngine {
   void confirm(const std::string& key, std::int64_t now, const std::string& response = "");
 
   const std::vector<TimelineEntry>& timeline() const { return timeline_; }
+  // The timeline so far, emptied (a service counts actions as they happen).
+  std::vector<TimelineEntry> takeTimeline() { return std::exchange(timeline_, {}); }
   const EngineCounters& counters() const { return counters_; }
   std::int64_t clock() const { return clock_; }
   const StoreState& state() const { return writer_.state(); }

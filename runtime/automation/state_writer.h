@@ -47,4 +47,20 @@ class StoreWriter : public StateWriter {
   std::unique_ptr<Store::Transaction> open_;
 };
 
+// Several units of work as one transaction, for throughput: the service
+// acts on a batch of inbox events and syncs once. A unit's commit() only
+// ends the unit; flush() makes the batch durable. A crash before flush()
+// loses the batch whole (its inbox items are acted on again), never part.
+class BatchWriter : public StateWriter {
+ public:
+  explicit BatchWriter(Store& store) : inner_(store) {}
+  const StoreState& state() const override { return inner_.state(); }
+  void stage(std::vector<Mutation> changes) override { inner_.stage(std::move(changes)); }
+  void commit() override {}
+  void flush() { inner_.commit(); }
+
+ private:
+  StoreWriter inner_;
+};
+
 }  // namespace seg

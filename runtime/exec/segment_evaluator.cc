@@ -117,4 +117,14 @@ bool SegmentEvaluator::contains(const std::string& segment, std::uint32_t friend
   return interpreter.test(s.root, friendId);
 }
 
+const char* engineName(Engine engine) {
+  switch (engine) {
+    case Engine::Auto: return "auto";
+    case Engine::Interpreter: return "interp";
+    case Engine::Bitmap: return "bitmap";
+    case Engine::Jit: return "jit";
+  }
+  return "?";
+}
+
 }  // namespace seg

@@ -18,6 +18,9 @@
 namespace seg {
 
 enum class Engine : std::uint8_t { Auto, Interpreter, Bitmap, Jit };
+// "auto", "interp", "bitmap", "jit": as the commands and the admin API name them.
+const char* engineName(Engine engine);
+
 
 // Supplies JIT-compiled residuals; set by runtime/jit (one module owns LLVM).
 class ResidualCompiler {

@@ -448,12 +448,15 @@ class AudienceSource : public LineSource {
 
   bool next(Parsed& out) override {
     std::string line;
-    if (!nextLine(line, out)) return false;
-    if (out.error) return true;
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-    const std::size_t first = line.find_first_not_of(" \t");
-    const std::size_t last = line.find_last_not_of(" \t,");
-    const std::string_view id = std::string_view(line).substr(first, last - first + 1);
+    std::size_t first = std::string::npos;
+    while (first == std::string::npos) {  // a line of only a byte-order mark is blank too
+      if (!nextLine(line, out)) return false;
+      if (out.error) return true;
+      if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+      first = line.find_first_not_of(" \t\r");
+    }
+    const std::size_t last = line.find_last_not_of(" \t\r,");
+    const std::string_view id = std::string_view(line).substr(first, last == std::string::npos ? 0 : last - first + 1);
     auto who = userIdFrom(id, lineNumber(), out.error);
     if (!who) return true;
     Mutation m = Mutation::of(Mutation::Kind::AudienceAdd);
@@ -507,8 +510,8 @@ std::vector<std::size_t> elementLines(std::string_view json, std::string_view ke
 
 class WebhookSource : public RecordSource {
  public:
-  WebhookSource(std::string body, const ir::Schema& schema, const StoreState& state, std::int64_t receivedAt)
-      : body_(std::move(body)), schema_(schema), state_(state), receivedAt_(receivedAt) {
+  WebhookSource(std::string body, const ir::Schema& schema, SeenPredicate seen, std::int64_t receivedAt)
+      : body_(std::move(body)), schema_(schema), seen_(std::move(seen)), receivedAt_(receivedAt) {
     if (const auto error = parser_.parse(body_).get(doc_); error) {
       fatal_ = std::string("malformed JSON: ") + simdjson::error_message(error);
       return;
@@ -571,7 +574,7 @@ class WebhookSource : public RecordSource {
       out.error = error("webhookEventId", "missing; LINE sends one with every event");
       return;
     }
-    if (state_.webhookSeen(std::string(eventId)) || !seenHere_.insert(std::string(eventId)).second) {
+    if ((seen_ && seen_(std::string(eventId))) || !seenHere_.insert(std::string(eventId)).second) {
       out.duplicates = 1;  // a redelivery: already counted once
       return;
     }
@@ -642,7 +645,7 @@ class WebhookSource : public RecordSource {
 
   std::string body_;
   const ir::Schema& schema_;
-  const StoreState& state_;
+  SeenPredicate seen_;
   std::int64_t receivedAt_;
   simdjson::dom::parser parser_;
   simdjson::dom::element doc_;
@@ -667,9 +670,9 @@ LineReader readerFor(const ImportInput& input) {
       input.bytes->size());
 }
 
-std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& input, const StoreState& state,
-                                         const TimeZone& zone, const ImportOptions& options, std::string& fatal) {
-  const ir::Schema& schema = state.schema();
+std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& input, const ir::Schema& schema,
+                                         const SeenPredicate& seen, const TimeZone& zone, const ImportOptions& options,
+                                         std::string& fatal) {
   const bool csv = std::filesystem::path(input.name).extension() == ".csv";
   switch (kind) {
     case ImportKind::Friends:
@@ -715,7 +718,7 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& inp
           return nullptr;
         }
       }
-      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, state, options.now);
+      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, seen, options.now);
       if (!source->fatal().empty()) {
         fatal = source->fatal();
         return nullptr;
@@ -805,10 +808,20 @@ ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input
     report.fatal = "unknown time zone `" + options.timezone + "`";
     return report;
   }
+  // The schema as the import starts (a service may extend the store's
+  // meanwhile), and event ids seen, asked under the lock as others write.
+  ir::Schema schema;
+  {
+    auto lock = store.readLock();
+    schema = store.state().schema();
+  }
+  const SeenPredicate seen = [&store](const std::string& eventId) {
+    auto lock = store.readLock();
+    return store.state().webhookSeen(eventId);
+  };
   const auto open = [&]() -> std::unique_ptr<RecordSource> {
     try {
-      auto lock = store.readLock();
-      return openSource(kind, input, store.state(), *zone, options, report.fatal);
+      return openSource(kind, input, schema, seen, *zone, options, report.fatal);
     } catch (const IoError& e) {
       report.fatal = e.what();
       return nullptr;
@@ -840,6 +853,12 @@ ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input
     }
   }
   // A record an interrupted run committed: counted, not applied again.
+  // A record's changes as written: its own, or the one change that stands
+  // for it (asChange: the service's inbox).
+  const auto changesOf = [&](Parsed& parsed) {
+    if (!options.asChange || parsed.changes.empty()) return std::move(parsed.changes);
+    return std::vector<Mutation>{options.asChange({std::move(parsed.changes), parsed.replyToken, parsed.standby})};
+  };
   const auto committedBefore = [&](const RecordSource& source) { return resumeAfter > 0 && source.bytesRead() <= resumeAfter; };
   const auto progressOf = [&](const RecordSource& source, bool complete) {
     return importProgress(key, path, source.bytesRead(), report.records, complete, options.now);
@@ -884,7 +903,7 @@ ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input
       report.duplicates += parsed.duplicates;
       report.ignored += parsed.ignored;
       if (!parsed.changes.empty() && parsed.duplicates == 0 && parsed.ignored == 0) ++report.applied;
-      for (Mutation& m : parsed.changes) transaction->add(std::move(m));
+      for (Mutation& m : changesOf(parsed)) transaction->add(std::move(m));
       if (report.records % 4096 == 0) progress(*source);
       parsed = Parsed();
     }
@@ -922,10 +941,11 @@ ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input
         parsed = Parsed();
         continue;
       }
-      for (Mutation& m : parsed.changes) batch.push_back(std::move(m));
+      for (Mutation& m : changesOf(parsed)) batch.push_back(std::move(m));
       if (++batchRecords >= options.recordsPerCommit) {
         // The batch and how far the file is committed, in one transaction.
         if (!key.empty()) batch.push_back(progressOf(*source, false));
+        if (options.beforeCommit) options.beforeCommit();
         store.commit(std::move(batch));
         batch.clear();
         batchRecords = 0;
@@ -934,7 +954,11 @@ ImportReport importInput(Store& store, ImportKind kind, const ImportInput& input
     }
     parsed = Parsed();
   }
-  if (!key.empty()) batch.push_back(progressOf(*source, true));
+  // Content of which nothing was taken is not recorded as imported: sent
+  // again (after the sender fixed nothing), it gets the same errors again.
+  const bool tookNothing = report.applied == 0 && report.resumed == 0 && report.duplicates == 0 && report.ignored == 0;
+  if (!key.empty() && !(tookNothing && report.errorCount > 0)) batch.push_back(progressOf(*source, true));
+  if (options.beforeCommit && !batch.empty()) options.beforeCommit();
   store.commit(std::move(batch));
   progress(*source);
   return report;

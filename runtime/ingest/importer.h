@@ -27,6 +27,9 @@ namespace seg {
 
 enum class ImportKind { Friends, Events, Audience, Webhook };
 
+// Whether a webhook event id was taken before (a redelivery).
+using SeenPredicate = std::function<bool(const std::string& eventId)>;
+
 // One good record's changes, as handed to ImportOptions::onRecord.
 struct InboundRecord {
   std::vector<Mutation> changes;
@@ -46,6 +49,13 @@ struct ImportOptions {
   // When set, each good record's changes go here instead of being written:
   // the automation engine applies them and acts on them. Not with `strict`.
   std::function<void(InboundRecord record)> onRecord;
+  // When set, each good record is written as the one change this returns
+  // (the service's inbox: acted on later, by the automation engine) instead
+  // of its own changes; how far the file is committed goes with it as usual.
+  std::function<Mutation(InboundRecord record)> asChange;
+  // Called before each commit of a batch (a service makes a feed wait here
+  // while its inbox is full).
+  std::function<void()> beforeCommit;
   // Called now and then with bytes read so far and the file's size.
   std::function<void(std::uint64_t done, std::uint64_t total)> progress;
   // Import a file again although the store has all of it (same content).

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 
 namespace seg {
 namespace {
@@ -31,9 +32,6 @@ class PosixLock : public FileLock {
  private:
   File file_;  // the lock goes with the descriptor
 };
-
-// A reader on a read-only file system: no writer can be there either.
-class NoLock : public FileLock {};
 
 class PosixFileSystem : public FileSystem {
  public:
@@ -61,18 +59,22 @@ class PosixFileSystem : public FileSystem {
     if (::rename(from.c_str(), to.c_str()) != 0) throw IoError("cannot rename `" + from + "`: " + std::strerror(errno));
   }
   void syncDirectory(const std::string& dir) override { seg::syncDirectory(dir); }
-  std::unique_ptr<FileLock> lock(const std::string& path, bool exclusive) override {
-    int fd = -1;
-    if (!exclusive) {
-      // Readers need no write access: a store on a read-only file system,
-      // or one the reader may not write, is still read.
-      fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0 && errno == ENOENT) fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-      if (fd < 0 && (errno == EROFS || errno == EACCES)) return std::make_unique<NoLock>();
-      if (fd < 0) throw IoError("cannot open `" + path + "`: " + std::strerror(errno));
+  std::optional<std::string> readPrefix(const std::string& path, std::size_t bytes) override {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      if (!exists(path)) return std::nullopt;
+      throw IoError("cannot open `" + path + "`: " + std::strerror(errno));
     }
-    File file = fd >= 0 ? File(fd, path) : File::openLock(path);
-    if (!file.tryLock(exclusive)) return nullptr;
+    std::string out(bytes, '\0');
+    in.read(out.data(), static_cast<std::streamsize>(bytes));
+    out.resize(static_cast<std::size_t>(in.gcount()));
+    return out;
+  }
+  std::unique_ptr<FileLock> lock(const std::string& path, const std::string& holder) override {
+    File file = File::openLock(path);
+    if (!file.tryLock(true)) return nullptr;
+    file.truncate(0);
+    file.writeAll(holder + "\n");  // not synced: only a hint for a refused writer
     return std::make_unique<PosixLock>(std::move(file));
   }
 };
@@ -82,6 +84,12 @@ class PosixFileSystem : public FileSystem {
 FileSystem& FileSystem::posix() {
   static PosixFileSystem instance;  // stateless: one serves every store
   return instance;
+}
+
+std::optional<std::string> FileSystem::readPrefix(const std::string& path, std::size_t bytes) {
+  std::optional<std::string> whole = read(path);
+  if (whole && whole->size() > bytes) whole->resize(bytes);
+  return whole;
 }
 
 void writeFileAtomically(FileSystem& fs, const std::string& path, std::string_view data) {

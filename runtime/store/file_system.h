@@ -23,7 +23,8 @@ class WritableFile {
   virtual void truncate(std::uint64_t size) = 0;
 };
 
-// Held while a store is open: exclusive for a writer, shared for readers.
+// Held while a writer has a store open (readers take none: they read a
+// consistent view beside the writer, see Store::open).
 class FileLock {
  public:
   virtual ~FileLock() = default;
@@ -38,13 +39,17 @@ class FileSystem {
   virtual void createDirectories(const std::string& path) = 0;
   // The whole file; nullopt when it does not exist. Throws IoError otherwise.
   virtual std::optional<std::string> read(const std::string& path) = 0;
+  // The file's first `bytes` bytes (fewer when it is shorter).
+  virtual std::optional<std::string> readPrefix(const std::string& path, std::size_t bytes);
   virtual std::unique_ptr<WritableFile> openForAppend(const std::string& path) = 0;
   virtual std::unique_ptr<WritableFile> create(const std::string& path) = 0;  // empty, created or truncated
   virtual void rename(const std::string& from, const std::string& to) = 0;
   // Makes the directory's entries (created and renamed files) durable.
   virtual void syncDirectory(const std::string& dir) = 0;
-  // Null when another process holds a lock that excludes this one.
-  virtual std::unique_ptr<FileLock> lock(const std::string& path, bool exclusive) = 0;
+  // The exclusive lock at `path`, with `holder` written in the file (who
+  // holds it, for the message another writer gets); null when another
+  // process holds it.
+  virtual std::unique_ptr<FileLock> lock(const std::string& path, const std::string& holder) = 0;
 
   // The machine's own (POSIX): one for the whole process, stateless.
   static FileSystem& posix();

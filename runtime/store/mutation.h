@@ -48,6 +48,9 @@ struct Mutation {
     RichMenuAlias,   // name: alias, value.s: the rich menu ID LINE resolved it to, time
     ImportProgress,  // name: the file's key (content hash), value.s: its name, time,
                      // fields: bytes and records committed so far, on: the whole file
+    InboxAdd,        // name: webhookEventId ("" for a feed record), time: received,
+                     // value.s: the event (runtime/automation), waiting to be acted on
+    InboxDone,       // index: the inbox item acted on
   };
   Kind kind = Kind::AddFriend;
   UserId user;

@@ -1,5 +1,7 @@
 #include "runtime/store/store.h"
 
+#include <unistd.h>
+
 #include <zlib.h>
 
 #include <chrono>
@@ -20,9 +22,9 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // 2 added automation state; 3 dropped the bit slices of numeric columns
 // (their range index is rebuilt from the values on load); 4 added the
 // targeted message status, why a campaign was refused, and resolved rich
-// menu aliases; 5 what was committed of which imported file. Every earlier
-// version is still read.
-constexpr std::uint32_t kSnapshotVersion = 5;
+// menu aliases; 5 what was committed of which imported file; 6 the
+// service's inbox. Every earlier version is still read.
+constexpr std::uint32_t kSnapshotVersion = 6;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long after seg received them.
@@ -168,22 +170,42 @@ Store::Store(std::string dir, const OpenOptions& options)
 Store::~Store() = default;
 
 std::unique_ptr<Store> Store::open(const std::string& dir, const ir::Schema* programSchema, const OpenOptions& options) {
-  std::unique_ptr<Store> store(new Store(dir, options));
-  FileSystem& files = store->fs_;
-  try {
-    if (!files.exists(dir)) {
-      if (!options.create || options.readOnly) throw StoreError(fmt::format("no store at `{}`", dir));
-      files.createDirectories(dir);
-    } else if (!files.isDirectory(dir)) {
-      throw StoreError(fmt::format("`{}` is not a directory", dir));
+  // A reader whose snapshot a writer's checkpoint replaced while it read the
+  // log reads again; it gives up only if that keeps happening.
+  constexpr int kReadAttempts = 5;
+  for (int attempt = 1;; ++attempt) {
+    std::unique_ptr<Store> store(new Store(dir, options));
+    FileSystem& files = store->fs_;
+    try {
+      if (!files.exists(dir)) {
+        if (!options.create || options.readOnly) throw StoreError(fmt::format("no store at `{}`", dir));
+        files.createDirectories(dir);
+      } else if (!files.isDirectory(dir)) {
+        throw StoreError(fmt::format("`{}` is not a directory", dir));
+      }
+      if (!options.readOnly) {
+        const std::string lockPath = (fs::path(dir) / "LOCK").string();
+        const std::string holder = options.holder.empty() ? fmt::format("a seg process (pid {})", ::getpid()) : options.holder;
+        store->lock_ = files.lock(lockPath, holder);
+        if (!store->lock_) {
+          std::string other = files.read(lockPath).value_or("");
+          while (!other.empty() && (other.back() == '\n' || other.back() == '\r')) other.pop_back();
+          throw StoreError(fmt::format("store `{}` is in use by {}, which writes to it", dir,
+                                       other.empty() ? "another process" : other));
+        }
+      }
+      store->load(programSchema);
+      if (!options.readOnly || store->snapshotStillCurrent()) return store;
+      if (attempt == kReadAttempts) throw StoreError(fmt::format("store `{}` kept changing while being read; try again", dir));
+    } catch (const IoError& e) {
+      throw StoreError(e.what());
     }
-    store->lock_ = files.lock((fs::path(dir) / "LOCK").string(), !options.readOnly);
-    if (!store->lock_) throw StoreError(fmt::format("store `{}` is in use by another process that writes to it", dir));
-    store->load(programSchema);
-  } catch (const IoError& e) {
-    throw StoreError(e.what());
   }
-  return store;
+}
+
+bool Store::snapshotStillCurrent() {
+  const auto now = fs_.readPrefix((fs::path(dir_) / "snapshot.seg").string(), snapshotHeader_.size());
+  return now && *now == snapshotHeader_;
 }
 
 void Store::load(const ir::Schema* programSchema) {
@@ -214,6 +236,7 @@ void Store::load(const ir::Schema* programSchema) {
       }
       if (version < 1) throw CorruptData("unsupported snapshot version");
       snapshotTransaction_ = in.fixed64();
+      snapshotHeader_ = std::string(bytes.substr(0, 20));  // magic, version, transaction
       const ir::Schema stored = schemaFromJson(std::string(in.bytes()));
       state_ = std::make_unique<StoreState>(StoreState::read(in, stored, version));
       if (!in.done()) throw CorruptData("trailing bytes");
@@ -420,6 +443,10 @@ void Store::checkpoint() {
   committed_.wait(lock, [&] { return !leaderActive_ && queue_.empty(); });
   // A transaction still open would be cut by the snapshot; wait for it.
   if (openTransactions_ > 0) return;
+  checkpointLocked(lock);
+}
+
+void Store::checkpointLocked(std::unique_lock<std::mutex>&) {
   {
     std::unique_lock data(dataMutex_);
     // Relative to seg's own clock: the newest receipt, but never later than
@@ -435,6 +462,22 @@ void Store::checkpoint() {
   wal_->truncate(0);
   wal_->sync();
   walBytes_ = 0;
+}
+
+bool Store::extendSchema(const ir::Schema& programSchema) {
+  if (options_.readOnly) throw StoreError("the store is open read-only");
+  std::unique_lock lock(commitMutex_);
+  committed_.wait(lock, [&] { return !leaderActive_ && queue_.empty(); });
+  if (openTransactions_ > 0) throw StoreError("a transaction is open; extend the schema between transactions");
+  const ir::Schema merged = mergeSchemas(state_->schema(), programSchema);
+  if (merged == state_->schema()) return false;
+  {
+    std::unique_lock data(dataMutex_);
+    state_->extendSchema(merged);
+  }
+  // Nothing is logged under the new schema before the snapshot holds it.
+  checkpointLocked(lock);
+  return true;
 }
 
 void Store::bulkLoad(const std::function<void(StoreState&)>& fill) {

@@ -1,6 +1,7 @@
 // A durable friend store in a directory:
 //
-//   LOCK           flock: one writer, or readers
+//   LOCK           flock: one writer at a time (and who it is); readers
+//                  take no lock and read a consistent view beside it
 //   snapshot.seg   the whole state at a transaction (indexes in CRoaring's
 //                  portable format), replaced atomically
 //   wal.log        changes since the snapshot, synced before acknowledgement
@@ -38,6 +39,9 @@ struct OpenOptions {
   // After this much log, commit() writes a snapshot and empties the log;
   // it bounds restart time (replaying the log runs at about 40 MB/s).
   std::uint64_t checkpointBytes = 128ull << 20;
+  // Who writes (kept in the LOCK file while open): named to another
+  // writer that is refused, e.g. "segd (pid 42), admin API http://...".
+  std::string holder;
   // Where the files are; null: the machine's own. Tests put a file system
   // that simulates power cuts here (it must outlive the store).
   FileSystem* fileSystem = nullptr;
@@ -53,7 +57,10 @@ struct RecoveryReport {
 
 class Store {
  public:
-  // Opens (or creates) the store at `dir`. With `programSchema`, the store's
+  // Opens (or creates) the store at `dir`. A writer holds the store's lock;
+  // a reader (readOnly) takes none and sees the state as of a committed
+  // transaction, even while a writer works (it reads again if a
+  // checkpoint replaced the snapshot meanwhile). With `programSchema`, the store's
   // schema is extended by what the program adds (in memory only when
   // read-only); an incompatible change (a type changed, enum values
   // reordered or dropped) is a StoreError, for every reader and writer alike.
@@ -97,6 +104,10 @@ class Store {
 
   // Writes a snapshot of the current state and empties the log.
   void checkpoint();
+  // Extends the schema by what `programSchema` adds (a service taking a new
+  // program), made durable by a checkpoint; throws StoreError when they
+  // disagree, or while a transaction is open. Returns whether it changed.
+  bool extendSchema(const ir::Schema& programSchema);
   // Writes without logging, then snapshots: for bulk loads (`segc gen`)
   // where a crash simply means starting over.
   void bulkLoad(const std::function<void(StoreState&)>& fill);
@@ -108,6 +119,9 @@ class Store {
  private:
   Store(std::string dir, const OpenOptions& options);
   void load(const ir::Schema* programSchema);
+  // A reader's snapshot is still the one on disk.
+  bool snapshotStillCurrent();
+  void checkpointLocked(std::unique_lock<std::mutex>& commitLock);
   void writeSnapshot();
   void checkpointIfLong();
   std::uint64_t nextTransaction();
@@ -123,6 +137,7 @@ class Store {
   std::uint64_t walBytes_ = 0;
   std::uint64_t lastTransaction_ = 0;     // highest id handed out
   std::uint64_t snapshotTransaction_ = 0;  // state included in the snapshot
+  std::string snapshotHeader_;  // as read: a reader checks it is still current
   std::unique_ptr<StoreState> state_;
   RecoveryReport recovery_;
 

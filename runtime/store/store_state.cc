@@ -250,6 +250,16 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::OutboxDone:
     case Kind::CampaignRan:
     case Kind::RichMenuAlias: automation_.apply(m, 0); break;
+    case Kind::InboxAdd:
+      // A redelivery (an id seen, or waiting already) is not taken twice.
+      if (!m.name.empty() && webhookSeen_.contains(m.name)) break;
+      if (!m.name.empty()) {
+        webhookSeen_[m.name] = m.time;
+        newestWebhookReceipt_ = std::max(newestWebhookReceipt_, m.time);
+      }
+      inbox_.emplace(nextInboxItem_++, InboxItem{m.name, m.time, m.value.s});
+      break;
+    case Kind::InboxDone: inbox_.erase(static_cast<std::uint64_t>(m.value.i)); break;
     case Kind::ImportProgress: {
       if (m.fields.size() != 2) throw CorruptData("import progress without its counts");
       ImportRecord& record = imports_[m.name];
@@ -366,6 +376,14 @@ void StoreState::write(BinaryWriter& out) const {
     out.u8(record.complete ? 1 : 0);
     out.svarint(record.time);
   }
+  out.varint(nextInboxItem_);
+  out.varint(inbox_.size());
+  for (const auto& [sequence, item] : inbox_) {
+    out.varint(sequence);
+    out.bytes(item.eventId);
+    out.svarint(item.receivedAt);
+    out.bytes(item.event);
+  }
 }
 
 StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t version) {
@@ -422,6 +440,19 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
       record.records = in.varint();
       record.complete = in.u8() != 0;
       record.time = in.svarint();
+    }
+  }
+  if (version >= 6) {
+    state.nextInboxItem_ = in.varint();
+    const std::size_t items = in.count(4);
+    for (std::size_t i = 0; i < items; ++i) {
+      const std::uint64_t sequence = in.varint();
+      InboxItem item;
+      item.eventId = in.bytes();
+      item.receivedAt = in.svarint();
+      item.event = in.bytes();
+      if (sequence >= state.nextInboxItem_) throw CorruptData("an inbox item numbered past the next");
+      state.inbox_.emplace(sequence, std::move(item));
     }
   }
   return state;

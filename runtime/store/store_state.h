@@ -66,6 +66,15 @@ struct ImportRecord {
   std::int64_t time = 0;     // of the last commit
 };
 
+// An inbound event taken durably and not yet acted on (the service's
+// inbox): what LINE or a feed sent, kept until the automation engine has
+// acted on it in a transaction of its own.
+struct InboxItem {
+  std::string eventId;  // webhookEventId; "" for a feed record
+  std::int64_t receivedAt = 0;
+  std::string event;    // encoded (runtime/automation/engine.h)
+};
+
 class StoreState {
  public:
   // The import records kept (the most recent).
@@ -89,6 +98,8 @@ class StoreState {
   const Bitmap& blocked() const;
   const AutomationState& automation() const { return automation_; }
   const ImportRecord* importRecord(const std::string& key) const;
+  // By the order they were taken.
+  const std::map<std::uint64_t, InboxItem>& inbox() const { return inbox_; }
 
   // Applies changes in order; consecutive events are appended in batches.
   void apply(const std::vector<Mutation>& changes);
@@ -145,6 +156,8 @@ class StoreState {
   std::int64_t newestWebhookReceipt_ = 0;
   AutomationState automation_;
   std::map<std::string, ImportRecord> imports_;
+  std::map<std::uint64_t, InboxItem> inbox_;
+  std::uint64_t nextInboxItem_ = 0;
   // Each friend's latest unfollow (kNoTime: none); derived from the
   // unfollow log, so not stored.
   static constexpr std::int64_t kNoTime = INT64_MIN;

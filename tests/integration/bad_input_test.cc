@@ -143,6 +143,16 @@ TEST_F(BadInput, ByteOrderMarksDuplicateKeysAndNuls) {
   EXPECT_NE(nul.out.find("nul.csv:2: error: a cell holds a NUL character"), std::string::npos) << nul.out;
 }
 
+// An audience line holding only a byte-order mark is blank, not a crash
+// (found by fuzz_records: an out-of-range substr).
+TEST_F(BadInput, AudienceLineOfOnlyAByteOrderMark) {
+  write("winter.csv", user(1) + "\n\xEF\xBB\xBF\n\xEF\xBB\xBF" + user(2) + "\n , \n");
+  const auto run = segc(fmt::format("import {} --store {} --audience {}", program_, store(), quote(path("winter.csv"))));
+  EXPECT_EQ(run.exit, 1) << run.out;  // the line of only a comma is an error
+  EXPECT_NE(run.out.find("winter.csv:4: error"), std::string::npos) << run.out;
+  EXPECT_NE(run.out.find("3 records, 2 imported"), std::string::npos) << run.out;
+}
+
 // A program too large to parse in bounded memory is refused at once, with
 // the place; a long line renders its errors quickly.
 TEST_F(BadInput, HugeProgramsAreRefusedQuickly) {

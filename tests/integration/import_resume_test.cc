@@ -88,3 +88,28 @@ TEST_F(ImportResume, ARunInterruptedAfterACommitGoesOnWhereItStopped) {
 
 }  // namespace
 }  // namespace seg
+
+namespace seg {
+namespace {
+
+// Content of which nothing could be taken is not recorded as imported:
+// sent again unchanged (a feed's retry), it gets its errors again rather
+// than "already imported" (found when the service's feeds came).
+TEST_F(ImportResume, ContentWithNothingTakenIsNotRecordedAsImported) {
+  const std::string bad = dir_ + "/bad.jsonl";
+  {
+    std::ofstream out(bad);
+    out << "{\"event\":\"purchase\",\"user_id\":\"bad\",\"time\":1}\n{\"oops\n";
+  }
+  const ir::Schema schema = test::crashSchema();
+  auto store = Store::open(dir_ + "/store", &schema);
+  for (int run = 0; run < 2; ++run) {
+    const ImportReport report = importFile(*store, ImportKind::Events, bad, {});
+    EXPECT_FALSE(report.alreadyImported) << "run " << run;
+    EXPECT_EQ(report.errorCount, 2u) << "run " << run;
+    EXPECT_EQ(report.applied, 0u);
+  }
+}
+
+}  // namespace
+}  // namespace seg

@@ -133,6 +133,6 @@ void CrashFs::syncDirectory(const std::string& dir) {
   }
 }
 
-std::unique_ptr<FileLock> CrashFs::lock(const std::string&, bool) { return std::make_unique<NoLock>(); }
+std::unique_ptr<FileLock> CrashFs::lock(const std::string&, const std::string&) { return std::make_unique<NoLock>(); }
 
 }  // namespace seg::test

@@ -49,7 +49,7 @@ class CrashFs : public FileSystem {
   std::unique_ptr<WritableFile> create(const std::string& path) override;
   void rename(const std::string& from, const std::string& to) override;
   void syncDirectory(const std::string& dir) override;
-  std::unique_ptr<FileLock> lock(const std::string& path, bool exclusive) override;
+  std::unique_ptr<FileLock> lock(const std::string& path, const std::string& holder) override;
 
  private:
   struct Inode {

@@ -1,0 +1,180 @@
+// The service's figures for docs/benchmarks.md (bench/serve_bench.sh runs
+// it on a generated store): start time and memory, sustained durable
+// webhook ingest with latency to the 200, webhook-to-reply latency, a
+// campaign's delay after its time, and the one-process-per-body CLI on the
+// same store for comparison.
+//
+//   seg_serve_bench PROGRAM STORE SEGD SEGC [SECONDS]
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "tests/tools/http_client.h"
+#include "tests/tools/service_process.h"
+#include "tests/tools/webhook_load.h"
+
+namespace {
+
+using namespace seg::testing;
+using Clock = std::chrono::steady_clock;
+const std::string kSecret = "bench-channel-secret";
+
+std::string status(pid_t pid, const std::string& field) {
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(field + ":", 0) == 0) return line.substr(field.size() + 1);
+  }
+  return "?";
+}
+
+// From a Prometheus histogram in `metrics`: count, mean, and the bucket
+// bound under which 50% and 99% fall.
+void histogram(const std::string& metrics, const std::string& name) {
+  std::map<double, double> buckets;
+  double sum = 0, count = 0;
+  std::istringstream in(metrics);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(name + "_bucket{le=\"", 0) == 0) {
+      const std::string le = line.substr(name.size() + 12, line.find('"', name.size() + 12) - name.size() - 12);
+      buckets[le == "+Inf" ? 1e9 : std::stod(le)] = std::stod(line.substr(line.rfind(' ') + 1));
+    } else if (line.rfind(name + "_sum ", 0) == 0) {
+      sum = std::stod(line.substr(line.rfind(' ') + 1));
+    } else if (line.rfind(name + "_count ", 0) == 0) {
+      count = std::stod(line.substr(line.rfind(' ') + 1));
+    }
+  }
+  const auto under = [&](double share) {
+    for (const auto& [bound, n] : buckets) {
+      if (n >= share * count) return bound;
+    }
+    return 1e9;
+  };
+  fmt::print("  {}: {} events, mean {:.1f} ms, p50 <= {} ms, p99 <= {} ms (histogram buckets)\n", name, count,
+             count > 0 ? sum / count * 1000 : 0, under(0.5) * 1000, under(0.99) * 1000);
+}
+
+void ingest(const ServiceProcess& service, unsigned threads, std::size_t eventsPerBody, double seconds, const std::string& prefix,
+            std::uint64_t firstBody) {
+  LoadOptions o;
+  o.url = service.webhookUrl();
+  o.secret = kSecret;
+  o.threads = threads;
+  o.eventsPerBody = eventsPerBody;
+  o.idPrefix = prefix;
+  o.firstBody = firstBody;
+  o.maxSeconds = seconds;
+  const LoadResult r = runWebhookLoad(o);
+  fmt::print("  {} connections, {} event(s) a body: {} bodies in {:.1f} s, {:.0f} events/s acknowledged durably, "
+             "{} failed; latency to the 200: p50 {:.1f} ms, p99 {:.1f} ms, max {:.1f} ms\n",
+             threads, eventsPerBody, r.bodies, r.seconds, static_cast<double>(r.acknowledged.size()) / r.seconds, r.failures,
+             r.percentile(50) * 1000, r.percentile(99) * 1000, r.percentile(100) * 1000);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 5) {
+    fmt::print(stderr, "usage: seg_serve_bench PROGRAM STORE SEGD SEGC [SECONDS]\n");
+    return 2;
+  }
+  const std::string program = argv[1], store = argv[2], segd = argv[3], segc = argv[4];
+  const double seconds = argc > 5 ? std::stod(argv[5]) : 20;
+  ::setenv("SEGD_UNDER_TEST", segd.c_str(), 1);
+
+  fmt::print("== start: open the store, bind the program, listen\n");
+  ServiceOptions options;
+  options.program = program;
+  options.store = store;
+  options.secret = kSecret;
+  ServiceProcess service(options);
+  const auto started = Clock::now();
+  if (!service.start(600)) {
+    fmt::print(stderr, "segd did not start:\n{}\n", service.log());
+    return 1;
+  }
+  fmt::print("  ready in {:.2f} s; resident {}\n", std::chrono::duration<double>(Clock::now() - started).count(),
+             status(service.pid(), "VmRSS"));
+
+  fmt::print("== durable webhook ingest ({} s each)\n", seconds);
+  ingest(service, 16, 1, seconds, "one", 0);
+  ingest(service, 16, 10, seconds, "ten", 100000000);
+  fmt::print("  resident after ingest {}, peak {}\n", status(service.pid(), "VmRSS"), status(service.pid(), "VmHWM"));
+
+  // Wait for the loop to act on everything taken, then measure replies at
+  // a steady rate: a `message` that a rule answers.
+  HttpClient http;
+  const auto inbox = [&] { return nlohmann::json::parse(http.get(service.adminUrl() + "/v1/stats").body)["inbox"].get<std::size_t>(); };
+  const auto drainStart = Clock::now();
+  while (inbox() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  fmt::print("  the loop caught up with the inbox {:.1f} s after the load stopped\n",
+             std::chrono::duration<double>(Clock::now() - drainStart).count());
+  histogram(http.get(service.adminUrl() + "/metrics").body, "seg_webhook_to_action_seconds");
+
+  fmt::print("== webhook to reply (a `message` answered by a rule), 4 connections\n");
+  {
+    LoadOptions o;
+    o.url = service.webhookUrl();
+    o.secret = kSecret;
+    o.threads = 4;
+    o.idPrefix = "reply";
+    o.firstBody = 200000000;
+    o.maxSeconds = seconds / 2;
+    o.text = "スキンケアの相談";
+    const LoadResult r = runWebhookLoad(o);
+    fmt::print("  {} messages in {:.1f} s\n", r.acknowledged.size(), r.seconds);
+    while (inbox() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    histogram(http.get(service.adminUrl() + "/metrics").body, "seg_webhook_to_reply_seconds");
+  }
+  fmt::print("== stop (SIGTERM: finish, checkpoint)\n");
+  const auto stopping = Clock::now();
+  fmt::print("  exit {} in {:.2f} s\n", service.stop(), std::chrono::duration<double>(Clock::now() - stopping).count());
+
+  // A campaign to 1% of the friends, 15 s after the service is started
+  // again: how long after its time its requests are in the outbox.
+  fmt::print("== a campaign's requests after its time (to 1% of the friends)\n");
+  const std::time_t at = std::time(nullptr) + 15;
+  const std::time_t jst = at + 9 * 3600;
+  std::tm local{};
+  gmtime_r(&jst, &local);
+  char when[32];
+  std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &local);
+  std::stringstream text;
+  text << std::ifstream(program).rdbuf()
+       << fmt::format("\nsegment bench_few = bucket(\"bench\") < 1%\ncampaign bench_flash {{\n  to bench_few\n  at {}\n  send intro\n}}\n", when);
+  const std::string timed = store + ".bench.seg";
+  std::ofstream(timed) << text.str();
+  options.program = timed;
+  ServiceProcess again(options);
+  if (!again.start(600)) {
+    fmt::print(stderr, "segd did not start:\n{}\n", again.log());
+    return 1;
+  }
+  while (true) {
+    const auto r = http.get(again.adminUrl() + "/v1/outbox?path=/v2/bot/message/multicast&limit=1");
+    if (r.status == 200 && nlohmann::json::parse(r.body)["requests"].size() > 0) break;
+    if (std::time(nullptr) > at + 120) {
+      fmt::print("  not in the outbox 120 s after its time\n");
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  const double late = std::chrono::duration<double>(std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(at)).count();
+  const auto n = nlohmann::json::parse(http.get(again.adminUrl() + "/v1/outbox?path=/v2/bot/message/multicast&limit=10000").body)["requests"].size();
+  fmt::print("  {} multicast requests in the outbox {:.2f} s after the campaign's time\n", n, late);
+  again.stop();
+  std::remove(timed.c_str());
+  return 0;
+}

@@ -1,0 +1,126 @@
+#include "server/service/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <toml++/toml.h>
+
+namespace seg::service {
+namespace {
+
+// A secret from `KEY_env` (a variable's name) or `KEY_file` (a path);
+// the file's trailing newline is dropped.
+bool readSecret(const toml::table& table, const std::string& key, std::string& out, std::string& error) {
+  if (const auto name = table[key + "_env"].value<std::string>()) {
+    if (const char* value = std::getenv(name->c_str())) out = value;
+  }
+  if (const auto file = table[key + "_file"].value<std::string>()) {
+    std::ifstream in(*file, std::ios::binary);
+    if (!in) {
+      error = fmt::format("{}_file: cannot read `{}`", key, *file);
+      return false;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    out = text.str();
+    while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  }
+  return true;
+}
+
+template <typename T>
+bool number(const toml::node_view<const toml::node>& node, const char* key, T& out, std::string& error) {
+  if (!node) return true;
+  const auto value = node.value<std::int64_t>();
+  if (!value || *value < 0) {
+    error = fmt::format("`{}` must be a whole number of 0 or more", key);
+    return false;
+  }
+  out = static_cast<T>(*value);
+  return true;
+}
+
+}  // namespace
+
+bool isLoopback(const std::string& address) {
+  return address == "127.0.0.1" || address == "::1" || address == "localhost" || address.rfind("127.", 0) == 0;
+}
+
+std::optional<Endpoint> parseEndpoint(const std::string& text) {
+  const std::size_t colon = text.rfind(':');
+  if (colon == std::string::npos) return std::nullopt;
+  Endpoint e;
+  e.address = text.substr(0, colon);
+  if (e.address.empty()) e.address = "0.0.0.0";
+  if (e.address.size() > 2 && e.address.front() == '[' && e.address.back() == ']') e.address = e.address.substr(1, e.address.size() - 2);
+  unsigned port = 0;
+  const std::string_view digits = std::string_view(text).substr(colon + 1);
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+  if (ec != std::errc() || end != digits.data() + digits.size() || port > 65535) return std::nullopt;
+  e.port = static_cast<unsigned short>(port);
+  return e;
+}
+
+std::optional<ServiceConfig> loadConfig(const std::string& path, std::string& error) {
+  ServiceConfig config;
+  // Without a file, the secrets come from their usual variables.
+  if (const char* secret = std::getenv("LINE_CHANNEL_SECRET")) config.channelSecret = secret;
+  if (const char* token = std::getenv("SEG_ADMIN_TOKEN")) config.adminToken = token;
+  if (path.empty()) return config;
+  toml::table t;
+  try {
+    t = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    const auto& where = e.source().begin;
+    error = fmt::format("{}:{}:{}: {}", path, where.line, where.column, e.description());
+    return std::nullopt;
+  }
+  const auto fail = [&](const std::string& what) {
+    error = fmt::format("{}: {}", path, what);
+    return std::nullopt;
+  };
+  if (auto v = t["program"].value<std::string>()) config.program = *v;
+  if (auto v = t["store"].value<std::string>()) config.store = *v;
+  for (const auto& [key, target] : {std::pair{"public", &config.publicListen}, std::pair{"admin", &config.adminListen}}) {
+    if (auto v = t["listen"][key].value<std::string>()) {
+      const auto endpoint = parseEndpoint(*v);
+      if (!endpoint) return fail(fmt::format("listen.{}: \"{}\" is not ADDRESS:PORT", key, *v));
+      *target = *endpoint;
+    }
+  }
+  if (const toml::table* webhook = t["webhook"].as_table()) {
+    if (auto v = (*webhook)["path"].value<std::string>()) {
+      if (v->empty() || v->front() != '/') return fail("webhook.path must start with /");
+      config.webhookPath = *v;
+    }
+    if (!number((*webhook)["max_body_bytes"], "webhook.max_body_bytes", config.webhookMaxBytes, error)) return fail(error);
+    if (auto v = (*webhook)["allow_unsigned"].value<bool>()) config.allowUnsigned = *v;
+    if (!readSecret(*webhook, "channel_secret", config.channelSecret, error)) return fail(error);
+  }
+  if (const toml::table* feeds = t["feeds"].as_table()) {
+    if (!number((*feeds)["max_body_bytes"], "feeds.max_body_bytes", config.feedMaxBytes, error)) return fail(error);
+    if (auto v = (*feeds)["spool_directory"].value<std::string>()) config.spoolDirectory = *v;
+  }
+  if (const toml::table* admin = t["admin"].as_table()) {
+    if (!readSecret(*admin, "token", config.adminToken, error)) return fail(error);
+  }
+  if (const toml::table* limits = t["limits"].as_table()) {
+    if (!number((*limits)["max_connections"], "limits.max_connections", config.maxConnections, error) ||
+        !number((*limits)["header_timeout_ms"], "limits.header_timeout_ms", config.headerTimeoutMs, error) ||
+        !number((*limits)["body_timeout_ms"], "limits.body_timeout_ms", config.bodyTimeoutMs, error) ||
+        !number((*limits)["handler_threads"], "limits.handler_threads", config.handlerThreads, error) ||
+        !number((*limits)["inbox_limit"], "limits.inbox_limit", config.inboxLimit, error)) {
+      return fail(error);
+    }
+  }
+  if (const toml::table* log = t["log"].as_table()) {
+    if (auto v = (*log)["level"].value<std::string>()) config.logLevel = *v;
+    if (auto v = (*log)["format"].value<std::string>()) config.logJson = *v != "text";
+  }
+  return config;
+}
+
+}  // namespace seg::service

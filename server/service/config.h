@@ -1,0 +1,45 @@
+// segd's configuration: a TOML file (docs/server.md), then the command
+// line on top. Secrets are never in the file itself: it names the
+// environment variable or the file that holds them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace seg::service {
+
+struct Endpoint {
+  std::string address;
+  unsigned short port = 0;
+};
+
+struct ServiceConfig {
+  std::string program;
+  std::string store;
+  Endpoint publicListen{"0.0.0.0", 8080};  // LINE's webhooks, the data feeds
+  Endpoint adminListen{"127.0.0.1", 8081};  // the admin API, /metrics
+  std::string webhookPath = "/callback";
+  std::size_t webhookMaxBytes = 1 << 20;
+  std::string channelSecret;  // read from the environment or a file
+  bool allowUnsigned = false;  // local trials only
+  std::string adminToken;      // required when the admin listener is not on loopback
+  std::size_t feedMaxBytes = 4ull << 30;
+  std::string spoolDirectory = "/tmp";
+  std::size_t maxConnections = 512;
+  std::uint32_t headerTimeoutMs = 10000;
+  std::uint32_t bodyTimeoutMs = 600000;
+  std::size_t handlerThreads = 8;
+  std::size_t inboxLimit = 100000;  // feeds wait while the automation loop catches up
+  std::string logLevel = "info";
+  bool logJson = true;
+};
+
+// Reads `path` (none when empty) into a config with the defaults above;
+// nullopt with `error` naming the file, the key and what is wrong.
+std::optional<ServiceConfig> loadConfig(const std::string& path, std::string& error);
+// "127.0.0.1:8080" or ":8080" (all interfaces); nullopt when malformed.
+std::optional<Endpoint> parseEndpoint(const std::string& text);
+bool isLoopback(const std::string& address);
+
+}  // namespace seg::service
