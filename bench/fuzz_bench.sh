@@ -6,7 +6,7 @@
 set -euo pipefail
 seconds=${1:-3600}
 root="$(cd "$(dirname "$0")/.." && pwd)"
-for name in source webhook records store; do
+for name in source webhook records store http; do
   echo "== fuzz_$name, $seconds s"
   "$root/tests/fuzz/smoke.sh" "$root/build-fuzz/bin/fuzz_$name" "$root/tests/fuzz/corpus/$name" "$seconds" || echo "fuzz_$name: FINDING"
 done

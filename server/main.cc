@@ -72,8 +72,8 @@ int run(ServiceConfig config, const std::string& readyFile) {
 int main(int argc, char** argv) {
   CLI::App app("segd: seg's service: LINE's webhooks, the data feeds, the scheduler and the admin API, on one store",
                "segd");
-  std::string program, store, configFile, listen, admin, readyFile, logFormat;
-  bool allowUnsigned = false;
+  std::string program, store, configFile, listen, admin, readyFile, logFormat, lineApi;
+  bool allowUnsigned = false, deliver = false;
   app.add_option("program", program, "The .seg program (or `program` in the config file)");
   app.add_option("--store", store, "The friend store directory (or `store` in the config file)");
   app.add_option("--config", configFile, "A TOML config file (docs/server.md)");
@@ -81,6 +81,8 @@ int main(int argc, char** argv) {
   app.add_option("--admin", admin, "The admin API and feeds, ADDRESS:PORT (default 127.0.0.1:8081)");
   app.add_flag("--allow-unsigned", allowUnsigned, "Take webhooks without a channel secret to check them (local trials only)");
   app.add_option("--ready-file", readyFile, "Write {pid, ports} here once ready; removed at exit");
+  app.add_flag("--deliver", deliver, "Make the outbox's requests to LINE (or delivery.enabled in the config file)");
+  app.add_option("--line-api", lineApi, "LINE's API at another base URL, for both api and api-data (a local stand-in)");
   app.add_option("--log-format", logFormat, "json (default) or text")->check(CLI::IsMember({"json", "text"}));
   CLI11_PARSE(app, argc, argv);
 
@@ -93,6 +95,8 @@ int main(int argc, char** argv) {
   if (!program.empty()) config->program = program;
   if (!store.empty()) config->store = store;
   if (allowUnsigned) config->allowUnsigned = true;
+  if (deliver) config->delivery.enabled = true;
+  if (!lineApi.empty()) config->delivery.apiBase = config->delivery.dataApiBase = lineApi;
   if (!logFormat.empty()) config->logJson = logFormat == "json";
   for (const auto& [option, text, target] : {std::tuple{"--listen", listen, &config->publicListen},
                                              std::tuple{"--admin", admin, &config->adminListen}}) {

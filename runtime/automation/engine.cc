@@ -198,26 +198,44 @@ void AutomationEngine::expireReplies(std::int64_t now) {
   const AutomationState& a = state().automation();
   while (!a.expiring().empty() && a.expiring().begin()->first <= now) {
     const std::string key = a.expiring().begin()->second;
-    const OutboxEntry entry = a.outbox().at(key);
-    const send::LineRequest reply = send::LineRequest::fromJson(entry.request);
-    Mutation done = Mutation::of(Mutation::Kind::OutboxDone);
-    done.name = key;
-    done.time = now;
-    done.value = Value::ofString("the reply token expired");
-    stage(std::move(done));
-    const UserId user = entry.users.empty() ? UserId() : entry.users.front();
-    const std::optional<std::uint32_t> friendId = state().friends().find(user);
-    const std::string names = fmt::format("{}", fmt::join(entry.carries, ", "));
-    if (automation_.policy.expiredReplyAsPush && !entry.users.empty() && friendId && !state().blocked().contains(*friendId)) {
-      // Still an answer to the friend: not held by quiet hours, not capped.
-      putInOutbox(send::push(key + "/as-push", user.toString(), reply.body.at("messages")), now, now, entry.users, entry.carries);
-      note({now, *friendId, Kind::Sent, names, "a reply whose token expired", "sent as a push"});
-    } else {
-      for (const std::string& name : entry.carries) recordSkipped(user, name, now, "the reply token expired");
-      note({now, friendId.value_or(~0u), Kind::Skipped, names, "a reply whose token expired", "dropped (expired_reply drop)"});
+    if (a.outbox().at(key).triedAt != 0) {
+      // Handed to LINE before a crash, its answer never recorded: LINE may
+      // have made it, so no push doubles it.
+      Mutation done = Mutation::of(Mutation::Kind::OutboxDone);
+      done.name = key;
+      done.time = now;
+      done.value = Value::ofString("the reply token expired after the reply went to LINE; taken as made");
+      stage(std::move(done));
+      commit();
+      continue;
     }
-    commit();
+    retireReply(key, now, "the reply token expired");
   }
+}
+
+void AutomationEngine::retireReply(const std::string& key, std::int64_t now, const std::string& why) {
+  const auto it = state().automation().outbox().find(key);
+  if (it == state().automation().outbox().end()) throw EngineError(fmt::format("no request `{}` waits in the outbox", key));
+  const OutboxEntry entry = it->second;
+  const send::LineRequest reply = send::LineRequest::fromJson(entry.request);
+  if (reply.path != "/v2/bot/message/reply") throw EngineError(fmt::format("`{}` is not a reply", key));
+  Mutation done = Mutation::of(Mutation::Kind::OutboxDone);
+  done.name = key;
+  done.time = now;
+  done.value = Value::ofString(why);
+  stage(std::move(done));
+  const UserId user = entry.users.empty() ? UserId() : entry.users.front();
+  const std::optional<std::uint32_t> friendId = state().friends().find(user);
+  const std::string names = fmt::format("{}", fmt::join(entry.carries, ", "));
+  if (automation_.policy.expiredReplyAsPush && !entry.users.empty() && friendId && !state().blocked().contains(*friendId)) {
+    // Still an answer to the friend: not held by quiet hours, not capped.
+    putInOutbox(send::push(key + "/as-push", user.toString(), reply.body.at("messages")), now, now, entry.users, entry.carries);
+    note({now, *friendId, Kind::Sent, names, "a reply: " + why, "sent as a push"});
+  } else {
+    for (const std::string& name : entry.carries) recordSkipped(user, name, now, why);
+    note({now, friendId.value_or(~0u), Kind::Skipped, names, "a reply: " + why, "dropped (expired_reply drop)"});
+  }
+  commit();
 }
 
 // ------------------------------------------------------------------ timing
@@ -1187,12 +1205,28 @@ std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
   std::vector<HandOut> out;
   for (const Ready& r : ready) {
     send::LineRequest request = send::LineRequest::fromJson(r.entry->request);
-    if (standingOf(*r.entry, request, outbox, now) == OutboxStanding::Due) out.push_back({*r.key, r.entry->notBefore, std::move(request)});
+    if (standingOf(*r.entry, request, outbox, now) == OutboxStanding::Due) {
+      out.push_back({*r.key, r.entry->notBefore, std::move(request), r.entry->triedAt});
+    }
   }
   return out;
 }
 
-void AutomationEngine::confirm(const std::string& key, std::int64_t now, const std::string& response) {
+void AutomationEngine::markTried(const std::vector<HandOut>& handOuts, std::int64_t now) {
+  bool any = false;
+  for (const HandOut& h : handOuts) {
+    if (h.triedAt != 0) continue;
+    Mutation m = Mutation::of(Mutation::Kind::OutboxTried);
+    m.name = h.key;
+    m.time = now;
+    stage(std::move(m));
+    any = true;
+  }
+  if (any) commit();
+}
+
+void AutomationEngine::confirm(const std::string& key, std::int64_t now, const std::string& response,
+                               const std::string& lineRequestId) {
   const auto& outbox = state().automation().outbox();
   const auto it = outbox.find(key);
   if (it == outbox.end()) throw EngineError(fmt::format("no request `{}` waits in the outbox (already confirmed?)", key));
@@ -1245,8 +1279,32 @@ void AutomationEngine::confirm(const std::string& key, std::int64_t now, const s
   done.name = key;
   done.time = now;
   done.on = true;
+  done.value = Value::ofString(lineRequestId);
   changes.push_back(std::move(done));
   writer_.stage(std::move(changes));
+  commit();
+}
+
+void AutomationEngine::fail(const std::string& key, std::int64_t now, const std::string& failure) {
+  const auto& outbox = state().automation().outbox();
+  if (!outbox.contains(key)) throw EngineError(fmt::format("no request `{}` waits in the outbox", key));
+  std::vector<std::string> failing{key};
+  // Requests that wait for it (a narrowcast for its upload) cannot go either.
+  for (std::size_t i = 0; i < failing.size(); ++i) {
+    for (const auto& [otherKey, other] : outbox) {
+      if (other.request.find(failing[i]) == std::string::npos) continue;
+      const send::LineRequest dependent = send::LineRequest::fromJson(other.request);
+      if (std::find(dependent.after.begin(), dependent.after.end(), failing[i]) == dependent.after.end()) continue;
+      if (std::find(failing.begin(), failing.end(), otherKey) == failing.end()) failing.push_back(otherKey);
+    }
+  }
+  for (const std::string& k : failing) {
+    Mutation m = Mutation::of(Mutation::Kind::OutboxFailed);
+    m.name = k;
+    m.time = now;
+    m.value = Value::ofString(k == key ? failure : nlohmann::json{{"waited_for", key}}.dump());
+    stage(std::move(m));
+  }
   commit();
 }
 

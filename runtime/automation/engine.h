@@ -119,6 +119,7 @@ struct HandOut {
   std::string key;
   std::int64_t notBefore = 0;
   send::LineRequest request;
+  std::int64_t triedAt = 0;  // handed to a sender before (LINE may have it); 0: never
 };
 
 struct EngineCounters {
@@ -160,9 +161,22 @@ class AutomationEngine {
   void recomputeMenus(std::int64_t now);
 
   std::vector<HandOut> due(std::int64_t now) const;
+  // Records that these requests go to LINE now (those tried before keep
+  // their first time): after a crash, a reply tried before is not turned
+  // into a push, and a retry key is not used past LINE's 24 hours.
+  void markTried(const std::vector<HandOut>& handOuts, std::int64_t now);
   // `response`: LINE's response body (an audience upload's carries the
-  // audienceGroupId that dependent requests need).
-  void confirm(const std::string& key, std::int64_t now, const std::string& response = "");
+  // audienceGroupId that dependent requests need); `lineRequestId`: its
+  // x-line-request-id, kept in the store's log with the confirmation.
+  void confirm(const std::string& key, std::int64_t now, const std::string& response = "",
+               const std::string& lineRequestId = "");
+  // LINE refused the request for good: it leaves the outbox for the failed
+  // list with LINE's answer (`failure`, JSON), and so do the requests that
+  // waited for it.
+  void fail(const std::string& key, std::int64_t now, const std::string& failure);
+  // LINE refused a reply's token (used or expired): it becomes a push or
+  // is dropped, as the policy says for expired replies.
+  void retireReply(const std::string& key, std::int64_t now, const std::string& why);
 
   const std::vector<TimelineEntry>& timeline() const { return timeline_; }
   // The timeline so far, emptied (a service counts actions as they happen).

@@ -50,6 +50,31 @@ std::int64_t expiryOf(const std::string& request) {
   }
 }
 
+void writeEntry(BinaryWriter& out, const OutboxEntry& e) {
+  out.bytes(e.request);
+  out.svarint(e.plannedAt);
+  out.svarint(e.notBefore);
+  out.varint(e.users.size());
+  for (const UserId& u : e.users) writeUser(out, u);
+  out.varint(e.carries.size());
+  for (const std::string& c : e.carries) out.bytes(c);
+  out.svarint(e.triedAt);
+}
+
+OutboxEntry readEntry(BinaryReader& in, std::uint32_t version) {
+  OutboxEntry e;
+  e.request = in.bytes();
+  e.plannedAt = in.svarint();
+  e.notBefore = in.svarint();
+  const std::size_t users = in.count(16);
+  for (std::size_t u = 0; u < users; ++u) e.users.push_back(readUser(in));
+  const std::size_t carries = in.count(1);
+  for (std::size_t c = 0; c < carries; ++c) e.carries.emplace_back(in.bytes());
+  if (e.request.find("\"expires\"") != std::string::npos) e.expiresAt = expiryOf(e.request);
+  if (version >= 7) e.triedAt = in.svarint();
+  return e;
+}
+
 }  // namespace
 
 std::optional<std::uint32_t> AutomationState::scenarioId(const std::string& name) const {
@@ -142,6 +167,7 @@ void AutomationState::addToOutbox(const std::string& key, OutboxEntry entry) {
   const auto existing = outbox_.find(key);
   if (existing != outbox_.end()) {
     entry.sequence = existing->second.sequence;
+    if (entry.triedAt == 0) entry.triedAt = existing->second.triedAt;
     expiring_.erase({existing->second.expiresAt, key});
   } else {
     entry.sequence = nextSequence_++;
@@ -208,6 +234,19 @@ void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
       outbox_.erase(it);
       break;
     }
+    case Kind::OutboxTried: {
+      const auto it = outbox_.find(m.name);
+      if (it != outbox_.end() && it->second.triedAt == 0) it->second.triedAt = m.time;
+      break;
+    }
+    case Kind::OutboxFailed: {
+      const auto it = outbox_.find(m.name);
+      if (it == outbox_.end()) break;
+      expiring_.erase({it->second.expiresAt, m.name});
+      failed_[m.name] = {std::move(it->second), m.time, m.value.s};
+      outbox_.erase(it);
+      break;
+    }
     case Kind::CampaignRan: campaigns_[m.name] = {m.time, m.value.s}; break;
     case Kind::RichMenuAlias: aliases_[m.name] = {m.value.s, m.time}; break;
     case Kind::SendSkipped: ++skipped_[m.name]; break;
@@ -257,15 +296,8 @@ void AutomationState::write(BinaryWriter& out) const {
   std::sort(planned.begin(), planned.end(), [](const auto* a, const auto* b) { return a->second.sequence < b->second.sequence; });
   out.varint(planned.size());
   for (const auto* entry : planned) {
-    const auto& [k, e] = *entry;
-    out.bytes(k);
-    out.bytes(e.request);
-    out.svarint(e.plannedAt);
-    out.svarint(e.notBefore);
-    out.varint(e.users.size());
-    for (const UserId& u : e.users) writeUser(out, u);
-    out.varint(e.carries.size());
-    for (const std::string& c : e.carries) out.bytes(c);
+    out.bytes(entry->first);
+    writeEntry(out, entry->second);
   }
   out.varint(campaigns_.size());
   for (const auto& [name, record] : campaigns_) {
@@ -283,6 +315,13 @@ void AutomationState::write(BinaryWriter& out) const {
     out.bytes(name);
     out.bytes(alias.richMenuId);
     out.svarint(alias.resolvedAt);
+  }
+  out.varint(failed_.size());
+  for (const auto& [k, f] : failed_) {
+    out.bytes(k);
+    writeEntry(out, f.entry);
+    out.svarint(f.failedAt);
+    out.bytes(f.failure);
   }
 }
 
@@ -334,16 +373,7 @@ void AutomationState::read(BinaryReader& in, std::uint32_t version) {
   const std::size_t outbox = in.count(4);
   for (std::size_t i = 0; i < outbox; ++i) {
     std::string k(in.bytes());
-    OutboxEntry e;
-    e.request = in.bytes();
-    e.plannedAt = in.svarint();
-    e.notBefore = in.svarint();
-    const std::size_t users = in.count(16);
-    for (std::size_t u = 0; u < users; ++u) e.users.push_back(readUser(in));
-    const std::size_t carries = in.count(1);
-    for (std::size_t c = 0; c < carries; ++c) e.carries.emplace_back(in.bytes());
-    if (e.request.find("\"expires\"") != std::string::npos) e.expiresAt = expiryOf(e.request);
-    addToOutbox(k, std::move(e));
+    addToOutbox(k, readEntry(in, version));
   }
   const std::size_t campaigns = in.count(2);
   for (std::size_t i = 0; i < campaigns; ++i) {
@@ -364,6 +394,15 @@ void AutomationState::read(BinaryReader& in, std::uint32_t version) {
     ResolvedAlias& alias = aliases_[name];
     alias.richMenuId = in.bytes();
     alias.resolvedAt = in.svarint();
+  }
+  if (version < 7) return;
+  const std::size_t failed = in.count(4);
+  for (std::size_t i = 0; i < failed; ++i) {
+    std::string k(in.bytes());
+    FailedRequest& f = failed_[k];
+    f.entry = readEntry(in, version);
+    f.failedAt = in.svarint();
+    f.failure = in.bytes();
   }
 }
 

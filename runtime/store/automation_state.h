@@ -47,6 +47,17 @@ struct OutboxEntry {
   // (assigned when first added, kept when the entry is updated).
   std::uint64_t sequence = 0;
   std::int64_t expiresAt = 0;  // a reply's token; 0: never
+  // When first handed to a sender (0: never): from then on LINE may have
+  // it, whatever became of the answer.
+  std::int64_t triedAt = 0;
+};
+
+// A request LINE refused for good (a 4xx other than a rate limit), kept
+// with LINE's answer until an operator deals with it.
+struct FailedRequest {
+  OutboxEntry entry;
+  std::int64_t failedAt = 0;
+  std::string failure;  // JSON: status, LINE's error body, x-line-request-id
 };
 
 // What happened to a campaign: it ran, or it was refused (min_reach) or
@@ -85,6 +96,7 @@ class AutomationState {
   const std::string& rulesMenu(std::uint32_t friendId) const;
 
   const std::map<std::string, OutboxEntry>& outbox() const { return outbox_; }
+  const std::map<std::string, FailedRequest>& failed() const { return failed_; }
   // Requests that expire (replies), by when.
   const std::set<std::pair<std::int64_t, std::string>>& expiring() const { return expiring_; }
   // When the campaign ran; nullopt when it did not (also when refused).
@@ -99,7 +111,8 @@ class AutomationState {
   void apply(const Mutation& m, std::uint32_t friendId);
 
   void write(BinaryWriter& out) const;
-  // `version`: the snapshot's format (4 added refusals and aliases).
+  // `version`: the snapshot's format (4 added refusals and aliases, 7
+  // failed requests).
   void read(BinaryReader& in, std::uint32_t version);
   std::size_t memoryBytes() const;
 
@@ -127,6 +140,7 @@ class AutomationState {
   std::set<std::pair<std::int64_t, std::string>> expiring_;
   std::map<std::string, CampaignRecord> campaigns_;
   std::map<std::string, ResolvedAlias> aliases_;
+  std::map<std::string, FailedRequest> failed_;
   std::map<std::string, std::uint64_t> skipped_;
 };
 

@@ -124,14 +124,16 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::RichMenuAlias:
     case Kind::ImportProgress:
     case Kind::InboxAdd:
-    case Kind::InboxDone: writeAll(out, *this); break;
+    case Kind::InboxDone:
+    case Kind::OutboxFailed:
+    case Kind::OutboxTried: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::InboxDone)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::OutboxTried)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
@@ -199,7 +201,9 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::RichMenuAlias:
     case Kind::ImportProgress:
     case Kind::InboxAdd:
-    case Kind::InboxDone: readAll(in, m); break;
+    case Kind::InboxDone:
+    case Kind::OutboxFailed:
+    case Kind::OutboxTried: readAll(in, m); break;
   }
   return m;
 }

@@ -41,7 +41,8 @@ struct Mutation {
     OutboxAdd,       // name: key, time: planned, index: notBefore - time, value.s: request,
                      // users: recipients, fields: what it carries (strings), on: the request
                      // expires (its JSON says when)
-    OutboxDone,      // name: key, time, on: delivered
+    OutboxDone,      // name: key, time, on: delivered, value.s: LINE's request id when delivered,
+                     // why not otherwise
     CampaignRan,     // name: campaign, time, value.s: why it was not sent ("" when it ran)
     SendSkipped,     // user, name: message or campaign, time, value.s: why (the cap)
     // From here on, only in logs written by seg 0.2 or later.
@@ -51,6 +52,8 @@ struct Mutation {
     InboxAdd,        // name: webhookEventId ("" for a feed record), time: received,
                      // value.s: the event (runtime/automation), waiting to be acted on
     InboxDone,       // index: the inbox item acted on
+    OutboxFailed,    // name: key, time, value.s: LINE's refusal (JSON: status, body, request id)
+    OutboxTried,     // name: key, time: first handed to a sender (LINE may have it from then on)
   };
   Kind kind = Kind::AddFriend;
   UserId user;

@@ -23,8 +23,9 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // (their range index is rebuilt from the values on load); 4 added the
 // targeted message status, why a campaign was refused, and resolved rich
 // menu aliases; 5 what was committed of which imported file; 6 the
-// service's inbox. Every earlier version is still read.
-constexpr std::uint32_t kSnapshotVersion = 6;
+// service's inbox; 7 requests LINE refused. Every earlier version is
+// still read.
+constexpr std::uint32_t kSnapshotVersion = 7;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long after seg received them.

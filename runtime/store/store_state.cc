@@ -248,6 +248,8 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::SendSkipped: automation_.apply(m, intern(m.user)); break;
     case Kind::OutboxAdd:
     case Kind::OutboxDone:
+    case Kind::OutboxFailed:
+    case Kind::OutboxTried:
     case Kind::CampaignRan:
     case Kind::RichMenuAlias: automation_.apply(m, 0); break;
     case Kind::InboxAdd:

@@ -126,7 +126,7 @@ struct Server::Impl {
   // method would have matched (405 rather than 404).
   const Route* find(const std::string& method, const std::string& path, std::string& allowed) const {
     for (const Route& route : routes) {
-      if (route.path != path) continue;
+      if (route.prefix ? !path.starts_with(route.path) : route.path != path) continue;
       if (route.method == method) return &route;
       allowed += (allowed.empty() ? "" : ", ") + route.method;
     }

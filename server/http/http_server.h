@@ -55,10 +55,11 @@ struct Response {
 
 struct Route {
   std::string method;  // GET, POST, ...
-  std::string path;    // exact
+  std::string path;    // exact, or the start of the path with `prefix`
   std::size_t maxBodyBytes = 1 << 20;
   bool spoolBody = false;  // the body goes to Request::bodyFile, not Request::body
   std::function<Response(Request&)> handle;
+  bool prefix = false;
 };
 
 struct ServerOptions {

@@ -65,6 +65,33 @@ std::optional<std::int64_t> Service::Core::instantParam(const http::Request& req
   return instant;
 }
 
+// Requests LINE refused for good, with its answer (under the store's read lock).
+http::Response Service::Core::failedRequests(const http::Request& r, std::size_t limit, bool full) {
+  const auto& failed = store->state().automation().failed();
+  const std::string after = r.param("after"), path = r.param("path");
+  nlohmann::json requests = nlohmann::json::array();
+  std::optional<std::string> next;
+  for (auto it = after.empty() ? failed.begin() : failed.upper_bound(after); it != failed.end(); ++it) {
+    const send::LineRequest request = send::LineRequest::fromJson(it->second.entry.request);
+    if (!path.empty() && path != request.path) continue;
+    if (requests.size() == limit) {
+      next = requests.back()["key"].get<std::string>();
+      break;
+    }
+    nlohmann::json one = {{"key", it->first},
+                          {"standing", "failed"},
+                          {"method", request.method},
+                          {"path", request.path},
+                          {"recipients", it->second.entry.users.size()},
+                          {"planned_at", running->zone->formatInstant(it->second.entry.plannedAt)},
+                          {"failed_at", running->zone->formatInstant(it->second.failedAt)},
+                          {"line", nlohmann::json::parse(it->second.failure, nullptr, false)}};
+    if (full) one["request"] = nlohmann::json::parse(it->second.entry.request);
+    requests.push_back(std::move(one));
+  }
+  return jsonResponse(200, {{"requests", requests}, {"failed", failed.size()}, {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}});
+}
+
 std::vector<http::Route> Service::Core::adminRoutes() {
   std::vector<http::Route> routes;
   // Every route but the probes needs the token when there is one.
@@ -225,7 +252,7 @@ std::vector<http::Route> Service::Core::adminRoutes() {
   add("GET", "/v1/campaign", 0, [campaign](http::Request& r) { return campaign(r, false); });
   add("POST", "/v1/campaign", 0, [campaign](http::Request& r) { return campaign(r, true); });
 
-  // GET /v1/outbox[?standing=due|held|waiting|expired][&path=/v2/bot/...][&limit=N][&after=KEY][&full=true]
+  // GET /v1/outbox[?standing=due|held|waiting|expired|failed][&path=/v2/bot/...][&limit=N][&after=KEY][&full=true]
   add("GET", "/v1/outbox", 0, [this](http::Request& r) {
     if (!ready) return http::Response::error(503, "not ready");
     std::string error;
@@ -234,13 +261,14 @@ std::vector<http::Route> Service::Core::adminRoutes() {
     if (!limit || !full) return badRequest(error);
     if (*limit > kMaxPage) return badRequest(fmt::format("limit is at most {}; page with `after`", kMaxPage));
     const std::string wanted = r.param("standing");
-    if (!wanted.empty() && wanted != "due" && wanted != "held" && wanted != "waiting" && wanted != "expired") {
-      return badRequest(fmt::format("standing is due, held, waiting or expired, not `{}`", wanted));
+    if (!wanted.empty() && wanted != "due" && wanted != "held" && wanted != "waiting" && wanted != "expired" && wanted != "failed") {
+      return badRequest(fmt::format("standing is due, held, waiting, expired or failed, not `{}`", wanted));
     }
     const std::string after = r.param("after");
     const std::string path = r.param("path");
     const std::int64_t t = now();
     auto lock = store->readLock();
+    if (wanted == "failed") return failedRequests(r, *limit, *full);
     const auto& outbox = store->state().automation().outbox();
     nlohmann::json requests = nlohmann::json::array();
     std::optional<std::string> next;
@@ -264,7 +292,9 @@ std::vector<http::Route> Service::Core::adminRoutes() {
       if (*full) one["request"] = nlohmann::json::parse(it->second.request);
       requests.push_back(std::move(one));
     }
-    return jsonResponse(200, {{"requests", requests}, {"in_outbox", outbox.size()}, {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}});
+    return jsonResponse(200, {{"requests", requests}, {"in_outbox", outbox.size()},
+                              {"failed", store->state().automation().failed().size()},
+                              {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}});
   });
 
   // POST /v1/outbox/confirm?key=K, body: LINE's response (if any). Until

@@ -43,6 +43,48 @@ bool number(const toml::node_view<const toml::node>& node, const char* key, T& o
   return true;
 }
 
+bool isBaseUrl(const std::string& url) {
+  return (url.rfind("https://", 0) == 0 || url.rfind("http://", 0) == 0) && url.back() != '/';
+}
+
+bool readDelivery(const toml::table& d, DeliveryConfig& out, std::string& error) {
+  if (auto v = d["enabled"].value<bool>()) out.enabled = *v;
+  for (const auto& [key, target] : {std::pair{"api_base", &out.apiBase}, std::pair{"data_api_base", &out.dataApiBase}}) {
+    if (auto v = d[key].value<std::string>()) {
+      if (!isBaseUrl(*v)) {
+        error = fmt::format("delivery.{}: \"{}\" is not a base URL (https://host[:port], no / at the end)", key, *v);
+        return false;
+      }
+      *target = *v;
+    }
+  }
+  if (!readSecret(d, "access_token", out.accessToken, error)) return false;
+  if (auto v = d["channel_id"].value<std::string>()) out.channelId = *v;
+  if (!number(d["concurrency"], "delivery.concurrency", out.concurrency, error)) return false;
+  if (out.concurrency == 0 || out.concurrency > 256) {
+    error = "delivery.concurrency must be 1 to 256";
+    return false;
+  }
+  if (auto v = d["timeout_seconds"].value<double>()) {
+    if (!(*v > 0 && *v <= 600)) {
+      error = "delivery.timeout_seconds must be more than 0 and at most 600";
+      return false;
+    }
+    out.timeoutSeconds = *v;
+  }
+  if (const toml::table* limits = d["rate_limits"].as_table()) {
+    for (const auto& [endpoint, value] : *limits) {
+      const auto perSecond = value.value<double>();
+      if (!perSecond || !(*perSecond > 0)) {
+        error = fmt::format("delivery.rate_limits.\"{}\" must be a number of requests per second above 0", endpoint.str());
+        return false;
+      }
+      out.rateLimits[std::string(endpoint.str())] = *perSecond;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool isLoopback(const std::string& address) {
@@ -69,6 +111,7 @@ std::optional<ServiceConfig> loadConfig(const std::string& path, std::string& er
   // Without a file, the secrets come from their usual variables.
   if (const char* secret = std::getenv("LINE_CHANNEL_SECRET")) config.channelSecret = secret;
   if (const char* token = std::getenv("SEG_ADMIN_TOKEN")) config.adminToken = token;
+  if (const char* token = std::getenv("LINE_CHANNEL_ACCESS_TOKEN")) config.delivery.accessToken = token;
   if (path.empty()) return config;
   toml::table t;
   try {
@@ -115,6 +158,9 @@ std::optional<ServiceConfig> loadConfig(const std::string& path, std::string& er
         !number((*limits)["inbox_limit"], "limits.inbox_limit", config.inboxLimit, error)) {
       return fail(error);
     }
+  }
+  if (const toml::table* delivery = t["delivery"].as_table()) {
+    if (!readDelivery(*delivery, config.delivery, error)) return fail(error);
   }
   if (const toml::table* log = t["log"].as_table()) {
     if (auto v = (*log)["level"].value<std::string>()) config.logLevel = *v;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -12,6 +13,26 @@ namespace seg::service {
 struct Endpoint {
   std::string address;
   unsigned short port = 0;
+};
+
+// The sender: seg makes the outbox's requests to LINE itself (docs/server.md,
+// "Delivery").
+struct DeliveryConfig {
+  bool enabled = false;
+  std::string apiBase = "https://api.line.me";
+  std::string dataApiBase = "https://api-data.line.me";  // file uploads
+  // A long-lived token (access_token_env, default LINE_CHANNEL_ACCESS_TOKEN,
+  // or access_token_file); or, with channel_id and the channel secret,
+  // short-lived tokens issued by LINE and renewed before they expire.
+  std::string accessToken;
+  std::string channelId;
+  std::size_t concurrency = 8;     // requests in flight at once
+  double timeoutSeconds = 30;      // one request, connection included
+  // Requests per second by endpoint ("POST /v2/bot/message/push"), over
+  // LINE's published limits (server/delivery/rate_limits.cc).
+  std::map<std::string, double> rateLimits;
+  // How long a request with a retry key is retried: LINE keeps a key 24 h.
+  double retryHorizonSeconds = 23 * 3600;
 };
 
 struct ServiceConfig {
@@ -31,6 +52,7 @@ struct ServiceConfig {
   std::uint32_t bodyTimeoutMs = 600000;
   std::size_t handlerThreads = 8;
   std::size_t inboxLimit = 100000;  // feeds wait while the automation loop catches up
+  DeliveryConfig delivery;
   std::string logLevel = "info";
   bool logJson = true;
 };

@@ -23,6 +23,7 @@
 #include "runtime/exec/segment_evaluator.h"
 #include "runtime/ingest/importer.h"
 #include "runtime/store/store.h"
+#include "server/delivery/sender.h"
 #include "server/http/http_server.h"
 #include "server/service/metrics.h"
 #include "server/service/program.h"
@@ -60,6 +61,10 @@ struct Service::Core {
   std::shared_ptr<Running> running;  // swapped under queryMutex, used by the loop
   std::mutex queryMutex;             // admin queries, and the swap
   std::string timezoneName = "Asia/Tokyo";  // the program's, for feeds and `at`
+  // Delivery (none unless enabled): the loop offers what is due and records
+  // what LINE answered.
+  std::unique_ptr<delivery::AccessToken> accessToken;
+  std::unique_ptr<delivery::Sender> sender;
 
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
@@ -86,6 +91,7 @@ struct Service::Core {
   void loop();
   void actOnInbox(Running& run, std::size_t limit);
   void afterBatch(Running& run);
+  void deliver(Running& run);
   void fail(const std::string& why);
   void wakeLoop();
   // Runs `work` on the loop between batches and waits for its result.
@@ -116,6 +122,7 @@ struct Service::Core {
   // ---- admin_api.cc
   std::vector<http::Route> adminRoutes();
   std::optional<http::Response> refuseUnauthorized(const http::Request& request) const;
+  http::Response failedRequests(const http::Request& request, std::size_t limit, bool full);
   std::optional<std::int64_t> instantParam(const http::Request& request, std::string& error) const;
 };
 

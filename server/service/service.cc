@@ -162,6 +162,16 @@ void Service::start() {
     throw ServiceError(e.what());
   }
   c.timezoneName = c.running->program->program.timezone;
+  if (config.delivery.enabled) {
+    try {
+      c.accessToken = std::make_unique<delivery::AccessToken>(config.delivery, config.channelSecret);
+      (void)c.accessToken->current();  // an issued token: refused now rather than at the first send
+    } catch (const std::exception& e) {
+      throw ServiceError(e.what());
+    }
+    c.sender = std::make_unique<delivery::Sender>(config.delivery, *c.accessToken, c.metrics, c.log, [&c] { c.wakeLoop(); });
+    c.log.info("delivering", {{"api", config.delivery.apiBase}, {"concurrency", config.delivery.concurrency}});
+  }
   c.loopThread = std::thread([&c] { c.loop(); });
   c.ready = true;
   c.log.info("ready", {{"program", config.program}, {"warnings", compiled.warnings}});
@@ -186,6 +196,7 @@ void Service::Core::loop() {
     try {
       actOnInbox(*run, kBatchEvents);
       run->engine->advanceTo(now());
+      deliver(*run);
       writer->flush();
       afterBatch(*run);
       if (store->walBytes() > kCheckpointBytes) store->checkpoint();
@@ -233,6 +244,30 @@ void Service::Core::actOnInbox(Running& run, std::size_t limit) {
     if (replied) metrics.observe("seg_webhook_to_reply_seconds", {}, seconds);
     takenAt.erase(it);
   }
+}
+
+// What LINE answered is recorded (durably, before anything else is offered:
+// a crash before sends again with the same retry key); then what is due is
+// offered to the sender.
+void Service::Core::deliver(Running& run) {
+  if (!sender) return;
+  const std::int64_t t = now();
+  for (const delivery::Completion& c : sender->takeCompletions()) {
+    try {
+      switch (c.kind) {
+        case delivery::Completion::Kind::Delivered: run.engine->confirm(c.key, t, c.response, c.requestId); break;
+        case delivery::Completion::Kind::Failed: run.engine->fail(c.key, t, c.failure); break;
+        case delivery::Completion::Kind::ReplyRefused: run.engine->retireReply(c.key, t, c.why); break;
+      }
+    } catch (const EngineError& e) {
+      // Confirmed meanwhile by an operator, or gone with a reload.
+      log.warning("LINE's answer could not be recorded", {{"key", c.key}, {"reason", e.what()}});
+    }
+  }
+  std::vector<HandOut> due = run.engine->due(t);
+  run.engine->markTried(due, t);
+  writer->flush();  // tried, durably, before LINE can have it
+  sender->offer(due, t);
 }
 
 void Service::Core::afterBatch(Running& run) {
@@ -312,6 +347,15 @@ void Service::stop() {
     c.loopWake.notify_all();
     c.loopThread.join();
   }
+  // Requests in flight finish; what LINE answered is recorded below.
+  if (c.sender) c.sender->stop();
+  if (c.sender && c.store && !c.failed && c.running) {
+    try {
+      c.deliver(*c.running);
+    } catch (const std::exception& e) {
+      c.log.error("stopping: LINE's last answers were not recorded (they are sent again, with the same keys)", {{"reason", e.what()}});
+    }
+  }
   if (c.store && !c.failed) {
     try {
       c.writer->flush();
@@ -348,6 +392,14 @@ void Service::Core::describeMetrics() {
   metrics.describe("seg_segment_evaluation_seconds", "histogram", "Segment evaluations asked of the admin API");
   metrics.describe("seg_inbox_set_aside_total", "counter", "Inbox events that could not be acted on (logged)");
   metrics.describe("seg_inbox_failed_total", "counter", "Inbox events whose action failed part way (logged)");
+  metrics.describe("seg_delivery_requests_total", "counter", "Requests made to LINE, by endpoint and outcome (delivered, retry, rate_limited, unauthorized, reply_refused, refused)");
+  metrics.describe("seg_delivery_request_seconds", "histogram", "LINE's answer time, by endpoint");
+  metrics.describe("seg_delivery_retries_total", "counter", "Requests to be made again after no answer, a timeout or a 5xx, by endpoint");
+  metrics.gauge("seg_delivery_pending", "Requests with the sender (queued, in flight or waiting to retry)", [this] {
+    std::vector<std::pair<Labels, double>> out;
+    if (sender) out.push_back({{}, static_cast<double>(sender->pending())});
+    return out;
+  });
   metrics.gauge("seg_ready", "1 when the store is open and the program bound", [this] {
     return std::vector<std::pair<Labels, double>>{{{}, ready ? 1.0 : 0.0}};
   });
@@ -363,7 +415,7 @@ void Service::Core::describeMetrics() {
     if (ready) out.push_back({{}, static_cast<double>(inboxSize())});
     return out;
   });
-  metrics.gauge("seg_outbox_requests", "LINE requests in the outbox, by standing", [this] {
+  metrics.gauge("seg_outbox_requests", "LINE requests in the outbox, by standing (failed: refused by LINE for good)", [this] {
     std::vector<std::pair<Labels, double>> out;
     if (!ready) return out;
     std::map<std::string, double> counts = {{"due", 0}, {"held", 0}, {"waiting", 0}, {"expired", 0}};
@@ -376,6 +428,7 @@ void Service::Core::describeMetrics() {
       if (entry.request.find("\"after\"") != std::string::npos) request = send::LineRequest::fromJson(entry.request);
       ++counts[standingName(standingOf(entry, request, outbox, t))];
     }
+    counts["failed"] = static_cast<double>(store->state().automation().failed().size());
     for (const auto& [standing, n] : counts) out.push_back({{{"standing", standing}}, n});
     return out;
   });

@@ -22,6 +22,7 @@
 #include "runtime/store/store.h"
 #include "tests/integration/cli.h"
 #include "tests/tools/http_client.h"
+#include "tests/tools/line_stand_in.h"
 #include "tests/tools/openapi.h"
 #include "tests/tools/service_process.h"
 #include "tests/tools/webhook_load.h"
@@ -555,6 +556,126 @@ TEST_F(Service, SegcImportActStartsScenarios) {
   EXPECT_NE(run.out.find("カートを見ました"), std::string::npos) << run.out;
   run = segc(fmt::format("import {} --store {} --events {} --act", quote(programPath()), quote(store_), quote(events)));
   EXPECT_NE(run.out.find("already imported"), std::string::npos) << run.out;
+}
+
+// --------------------------------------------------------------- delivery
+
+std::string deliveryConfig(const std::string& dir, const LineStandIn& line, const std::string& extra = "") {
+  const std::string path = dir + "/segd.toml";
+  writeFile(path, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\n{1}\n", line.baseUrl(), extra));
+  return path;
+}
+
+// Accepted pushes and replies by recipient ("to", or the reply token's
+// user as the test names it) and message text.
+std::map<std::string, int> acceptedTexts(const LineStandIn& line, const std::string& path) {
+  std::map<std::string, int> out;
+  for (const AcceptedRequest& a : line.accepted()) {
+    if (a.path != path) continue;
+    const std::string who = a.body.contains("to") ? a.body["to"].dump() : a.body.value("replyToken", "");
+    for (const json& m : a.body["messages"]) ++out[who + " " + m.value("text", "")];
+  }
+  return out;
+}
+
+// seg serve delivers: a follow's welcome push and a text's reply reach
+// LINE (a stand-in) at once, are recorded as done with LINE's request id,
+// a refused reply token becomes a push, and a request LINE refuses for
+// good is kept with LINE's answer, visible in the API and the metrics.
+TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
+  const std::string refused = loadUserId(9);
+  StandInFaults faults;
+  faults.refuseUser = refused;
+  LineStandIn line("stand-in-token", faults);
+  ServiceOptions options;
+  options.accessToken = "stand-in-token";
+  options.config = deliveryConfig(dir_, line);
+  start(options);
+  const std::string user = loadUserId(7);
+  ASSERT_EQ(postWebhook(body(followEvent("f-1", user))).status, 200);
+  EXPECT_TRUE(eventually([&] { return acceptedTexts(line, "/v2/bot/message/push")["\"" + user + "\" ようこそ!"] == 1; }))
+      << line.journal();
+  ASSERT_EQ(postWebhook(body(messageEventJson("m-1", user, "hello there", nowMillis(), "reply-token-1"))).status, 200);
+  EXPECT_TRUE(eventually([&] { return acceptedTexts(line, "/v2/bot/message/reply")["reply-token-1 こんにちは"] == 1; }))
+      << line.journal();
+  // The same token again (LINE refuses a used one): the answer goes as a push.
+  ASSERT_EQ(postWebhook(body(messageEventJson("m-2", user, "hello again", nowMillis(), "reply-token-1"))).status, 200);
+  EXPECT_TRUE(eventually([&] { return acceptedTexts(line, "/v2/bot/message/push")["\"" + user + "\" こんにちは"] == 1; }))
+      << line.journal();
+  // LINE refuses a push for good: kept with its answer, not retried.
+  ASSERT_EQ(postWebhook(body(followEvent("f-2", refused))).status, 200);
+  json failed;
+  EXPECT_TRUE(eventually([&] {
+    failed = admin("/v1/outbox?standing=failed");
+    return failed["failed"] == 1;
+  })) << line.journal();
+  ASSERT_EQ(failed["requests"].size(), 1u);
+  EXPECT_EQ(failed["requests"][0]["line"]["status"], 400);
+  EXPECT_NE(failed["requests"][0]["line"]["body"]["message"].get<std::string>().find("'to'"), std::string::npos);
+  EXPECT_FALSE(failed["requests"][0]["line"].value("x-line-request-id", "").empty());
+  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; })) << admin("/v1/outbox?full=true").dump(2);
+  const std::string m = metrics();
+  EXPECT_NE(m.find(R"(seg_delivery_requests_total{endpoint="POST /v2/bot/message/push",outcome="delivered"} 2)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(seg_delivery_requests_total{endpoint="POST /v2/bot/message/reply",outcome="reply_refused"} 1)"), std::string::npos) << m;
+  EXPECT_NE(m.find(R"(seg_outbox_requests{standing="failed"} 1)"), std::string::npos) << m;
+  EXPECT_EQ(line.rateLimitExceeded(), 0u);
+  EXPECT_EQ(service_->stop(), 0);
+}
+
+// Faults at LINE (500s before and after accepting, 429s, answers that
+// never come) and kill -9 of the service while it sends, again and again:
+// every friend gets the welcome once and the reply once, every retry key
+// is accepted once (a repeat only ever with the same key), nothing is
+// lost, and seg's own pace never exceeds LINE's limit (here 40 pushes/s).
+TEST_F(Service, DeliveryUnderFaultsAndKillsSendsEachOnce) {
+  const int kills = std::getenv("SEG_DELIVERY_KILLS") ? std::atoi(std::getenv("SEG_DELIVERY_KILLS")) : 5;
+  const int friends = 120;
+  StandInFaults faults;
+  faults.error500Before = 0.1;
+  faults.error500After = 0.1;
+  faults.error429 = 0.05;
+  faults.silentAfter = 0.05;
+  faults.silence = std::chrono::milliseconds(2500);
+  LineStandIn line("stand-in-token", faults, {{"POST /v2/bot/message/push", 40}});
+  ServiceOptions options;
+  options.accessToken = "stand-in-token";
+  options.config = deliveryConfig(dir_, line, "timeout_seconds = 1\n[delivery.rate_limits]\n\"POST /v2/bot/message/push\" = 40\n");
+  std::mt19937 random(42);
+  int sent = 0;
+  for (int round = 0; round <= kills; ++round) {
+    start(options);
+    ASSERT_TRUE(service_->running()) << service_->log();
+    // Each round a share of the friends follow and talk.
+    for (; sent < friends * (round + 1) / (kills + 1); ++sent) {
+      const std::string user = loadUserId(1000 + sent);
+      ASSERT_EQ(postWebhook(body(followEvent(fmt::format("f-{}", sent), user))).status, 200);
+      ASSERT_EQ(postWebhook(body(messageEventJson(fmt::format("m-{}", sent), user, "hello", nowMillis(), fmt::format("rt-{}", sent)))).status, 200);
+    }
+    if (round < kills) {
+      // While it sends: 40 pushes a second, retries after faults.
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(20, 700)(random)));
+      service_->kill9();
+    }
+  }
+  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 120)) << admin("/v1/outbox?full=true").dump(2);
+  EXPECT_EQ(admin("/v1/outbox?standing=failed")["failed"], 0) << admin("/v1/outbox?standing=failed").dump(2);
+  EXPECT_EQ(service_->stop(), 0);
+  const auto pushes = acceptedTexts(line, "/v2/bot/message/push");
+  const auto replies = acceptedTexts(line, "/v2/bot/message/reply");
+  for (int i = 0; i < friends; ++i) {
+    const std::string user = loadUserId(1000 + i);
+    EXPECT_EQ(pushes.count("\"" + user + "\" ようこそ!") ? pushes.at("\"" + user + "\" ようこそ!") : 0, 1) << user;
+    // The answer once: as the reply, or as a push when the token was refused.
+    const std::string token = fmt::format("rt-{} こんにちは", i);
+    const int answered = (replies.count(token) ? replies.at(token) : 0) +
+                         (pushes.count("\"" + user + "\" こんにちは") ? pushes.at("\"" + user + "\" こんにちは") : 0);
+    EXPECT_EQ(answered, 1) << user;
+  }
+  for (const auto& [key, times] : line.acceptedByKey()) EXPECT_EQ(times, 1) << key;
+  EXPECT_EQ(line.rateLimitExceeded(), 0u) << "seg went faster than LINE's limit";
+  std::cout << kills << " kills while sending: " << line.requestsSeen() << " requests seen by the stand-in, "
+            << line.faultsAnswered() << " scripted faults, " << line.conflicts() << " retries answered 409, "
+            << line.accepted().size() << " accepted\n";
 }
 
 }  // namespace

@@ -1,10 +1,15 @@
-// An HTTP/1.1 client for tests and load tools, on libcurl (independent of
-// the server's stack): one connection kept alive per client.
+// An HTTP/1.1 client for tests and load tools: seg's own client (libcurl,
+// not the server's stack), one connection kept alive per client.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
+
+namespace seg::http {
+class Client;
+}
 
 namespace seg::testing {
 
@@ -13,6 +18,7 @@ struct HttpResult {
   std::string body;
   std::string error;  // libcurl's, when status is 0
   double seconds = 0;
+  std::vector<std::pair<std::string, std::string>> headers;  // names in lower case
 };
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
@@ -30,8 +36,7 @@ class HttpClient {
   HttpResult post(const std::string& url, const std::string& body, const std::string& contentType, Headers headers = {});
 
  private:
-  void* curl_;
-  double timeout_;
+  std::unique_ptr<http::Client> client_;
 };
 
 // LINE's x-line-signature for `body`: base64(HMAC-SHA256(secret, body)),

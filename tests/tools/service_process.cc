@@ -58,6 +58,8 @@ bool ServiceProcess::start(double timeoutSeconds) {
     else ::unsetenv("LINE_CHANNEL_SECRET");
     if (!options_.adminToken.empty()) ::setenv("SEG_ADMIN_TOKEN", options_.adminToken.c_str(), 1);
     else ::unsetenv("SEG_ADMIN_TOKEN");
+    if (!options_.accessToken.empty()) ::setenv("LINE_CHANNEL_ACCESS_TOKEN", options_.accessToken.c_str(), 1);
+    else ::unsetenv("LINE_CHANNEL_ACCESS_TOKEN");
     std::FILE* log = std::fopen(options_.logFile.c_str(), "a");
     if (log != nullptr) {
       ::dup2(::fileno(log), STDERR_FILENO);

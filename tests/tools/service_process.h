@@ -16,6 +16,7 @@ struct ServiceOptions {
   std::string secret = "test-channel-secret";  // "" with allowUnsigned: no secret
   bool allowUnsigned = false;
   std::string adminToken;  // SEG_ADMIN_TOKEN, when set
+  std::string accessToken;  // LINE_CHANNEL_ACCESS_TOKEN, when set
   std::string config;      // a config file, when set
   std::vector<std::string> extraArgs;
   std::string logFile;     // the service's stderr; a temporary file when empty

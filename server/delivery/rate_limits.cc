@@ -1,0 +1,60 @@
+#include "server/delivery/rate_limits.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace seg::delivery {
+
+double lineRateLimit(const std::string& endpoint) {
+  constexpr double kPerMinute = 1.0 / 60, kPerHour = 1.0 / 3600;
+  static const std::map<std::string, double> kLimits = {
+      {"POST /v2/bot/message/multicast", 200},
+      {"POST /v2/bot/message/narrowcast", 60 * kPerHour},
+      {"POST /v2/bot/message/broadcast", 60 * kPerHour},
+      {"POST /v2/bot/audienceGroup/upload", 60 * kPerMinute},
+      {"PUT /v2/bot/audienceGroup/upload", 60 * kPerMinute},
+      {"POST /v2/bot/audienceGroup/upload/byFile", 60 * kPerMinute},
+      {"PUT /v2/bot/audienceGroup/upload/byFile", 60 * kPerMinute},
+      {"POST /v2/bot/richmenu/batch", 3 * kPerHour},
+      {"POST /v2/oauth/accessToken", 370},
+  };
+  const auto it = kLimits.find(endpoint);
+  return it == kLimits.end() ? 2000 : it->second;
+}
+
+RateLimiter::RateLimiter(std::map<std::string, double> overrides) : overrides_(std::move(overrides)) {}
+
+double RateLimiter::limit(const std::string& endpoint) const {
+  const auto it = overrides_.find(endpoint);
+  return it == overrides_.end() ? lineRateLimit(endpoint) : it->second;
+}
+
+RateLimiter::Bucket& RateLimiter::bucket(const std::string& endpoint) {
+  auto it = buckets_.find(endpoint);
+  if (it != buckets_.end()) return it->second;
+  const double perSecond = limit(endpoint);
+  Bucket b;
+  b.interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(1.0 / perSecond));
+  const double size = std::max(1.0, std::floor(perSecond / 10));
+  b.burst = b.interval * static_cast<long>(size - 1);
+  return buckets_.emplace(endpoint, b).first->second;
+}
+
+// A generic cell rate algorithm: a request may go at the theoretical
+// arrival time less the tolerance; each one moves that time an interval on.
+SteadyClock::time_point RateLimiter::reserve(const std::string& endpoint) {
+  std::lock_guard lock(mutex_);
+  Bucket& b = bucket(endpoint);
+  const auto now = SteadyClock::now();
+  const auto at = std::max(now, b.theoreticalArrival - b.burst);
+  b.theoreticalArrival = std::max(b.theoreticalArrival, now) + b.interval;
+  return at;
+}
+
+void RateLimiter::pause(const std::string& endpoint, SteadyClock::duration pause) {
+  std::lock_guard lock(mutex_);
+  Bucket& b = bucket(endpoint);
+  b.theoreticalArrival = std::max(b.theoreticalArrival, SteadyClock::now() + pause);
+}
+
+}  // namespace seg::delivery
