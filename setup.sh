@@ -53,7 +53,7 @@ build() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   fi
   cmake --build build -j"$(nproc)" 2>&1 | grep -v -E '^\[ *[0-9]+%\] (Building|Linking|Built|Generating)' || true
-  test -x build/bin/segc && test -x build/bin/segd || { echo "setup: the build failed" >&2; exit 1; }
+  test -x build/bin/segc && test -x build/bin/segd && test -x build/bin/line_stand_in || { echo "setup: the build failed" >&2; exit 1; }
 }
 
 demo() {
@@ -97,10 +97,11 @@ demo() {
   serve_demo
 }
 
-# segd, the service, on the demo store: LINE's signed webhook in, the
-# welcome in the outbox; an EC event through the feed starts a scenario.
+# segd, the service, on the demo store, delivering to a local LINE stand-in:
+# LINE's signed webhook in, the welcome delivered; an EC event through the
+# feed starts a scenario; a campaign goes out.
 serve_demo() {
-  local store=build/demo-serve-store ready=build/demo-segd.ready log=build/demo-segd.log
+  local store=build/demo-serve-store ready=build/demo-segd.ready log=build/demo-segd.log line_log=build/demo-line.log
   rm -rf $store
   cp -r build/demo-store $store  # the demo above stays as it was
   # The shop sends nothing from 22:00 to 08:00; the demo drops its quiet
@@ -108,13 +109,21 @@ serve_demo() {
   local program=build/demo-serve.seg
   sed '/^  quiet /d' examples/shop/shop.seg > $program
   cp -r examples/shop/flex build/ 2>/dev/null || true
-  export LINE_CHANNEL_SECRET=demo-channel-secret
+  export LINE_CHANNEL_SECRET=demo-channel-secret LINE_CHANNEL_ACCESS_TOKEN=stand-in-token
+  echo "-- a stand-in for LINE's Messaging API on loopback (tests/tools/line_stand_in: LINE's limits, retry keys, reply tokens)"
+  build/bin/line_stand_in --token "$LINE_CHANNEL_ACCESS_TOKEN" >$line_log &
+  local line_pid=$!
+  trap "kill $line_pid 2>/dev/null || true" EXIT
+  for _ in $(seq 100); do [ -s $line_log ] && break; sleep 0.1; done
+  local line_api
+  line_api=$(head -1 $line_log)
+  echo "   $line_api"
   rm -f $ready
-  echo "-- segd: the service opens the store once and listens (webhooks; admin API and feeds on loopback)"
+  echo "-- segd: the service opens the store once, listens, and delivers (--deliver --line-api $line_api)"
   build/bin/segd $program --store $store --listen 127.0.0.1:0 --admin 127.0.0.1:0 --ready-file $ready \
-    --log-format text 2>$log &
+    --deliver --line-api "$line_api" --log-format text 2>$log &
   local pid=$!
-  trap "kill $pid 2>/dev/null || true" EXIT
+  trap "kill $pid $line_pid 2>/dev/null || true" EXIT
   for _ in $(seq 600); do [ -s $ready ] && break; sleep 0.1; done
   [ -s $ready ] || { cat $log; echo "setup: segd did not start" >&2; exit 1; }
   local public admin
@@ -134,9 +143,10 @@ serve_demo() {
   echo "-- the same body with a wrong signature"
   curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/json' -H "x-line-signature: AAAA$signature" \
     --data-binary "$body" http://127.0.0.1:$public/callback
-  sleep 1
-  echo "-- a second later, the welcome waits in the outbox for the sender (GET /v1/outbox)"
-  curl -s "$admin/v1/outbox?path=/v2/bot/message/push&full=true&pretty=true" | head -40
+  local waited=0
+  while ! grep -q "$user" $line_log && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  echo "-- $((waited / 10)).$((waited % 10)) s later, LINE (the stand-in) has accepted the welcome push (with its retry key):"
+  grep "$user" $line_log | sed 's/^/   /'
   echo
   echo "-- the shop's EC system posts a cart_add (POST /v1/events): the cart_recovery scenario starts"
   printf '{"user_id":"%s","event":"cart_add","time":"%s","product":"化粧水","price":3200}\n' "$user" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" |
@@ -144,18 +154,26 @@ serve_demo() {
   echo "-- and a record with a mistake: named by line and field, nothing taken"
   printf '{"user_id":"%s","event":"cart_add","time":"yesterday","product":"x","price":1}\n' "$user" |
     curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/x-ndjson' --data-binary @- "$admin/v1/events"
-  sleep 1
+  echo "-- the winter_sale campaign, planned and sent now (POST /v1/campaign)"
+  curl -s -X POST "$admin/v1/campaign?name=winter_sale" |
+    sed -E 's/.*"audience":([0-9]+).*"recipients":([0-9]+).*/   audience \1, recipients \2/' | head -1
+  sleep 3
+  echo "   LINE accepted: $(grep -c 'audienceGroup/upload' $line_log) audience uploads (10,000 IDs each, 60 a minute), $(grep -c 'narrowcast' $line_log) narrowcast(s) (60 an hour: each arm's waits its turn)"
+  grep -m2 narrowcast $line_log | sed 's/^/   /'
   echo
-  echo "-- GET /metrics (Prometheus): the webhook events and what the automation did"
-  curl -s "$admin/metrics" | grep -E '^seg_(webhook_events_total|actions_total\{action="(enrolled|sent)"|friends |outbox_requests)'
+  echo "-- GET /metrics (Prometheus): the webhook events, what the automation did, what LINE accepted"
+  curl -s "$admin/metrics" | grep -E '^seg_(webhook_events_total|actions_total\{action="(enrolled|sent)"|friends |outbox_requests|delivery_requests_total)'
   echo
   echo "-- SIGTERM: in-flight work finishes, the store is checkpointed"
   kill -TERM $pid
   wait $pid || true
+  kill -TERM $line_pid
+  wait $line_pid || true
   trap - EXIT
   tail -2 $log | sed 's/^/   segd: /'
+  tail -1 $line_log | sed 's/^/   /'
   echo
-  echo "Run it yourself: LINE_CHANNEL_SECRET=... build/bin/segd $program --store $store (docs/server.md)"
+  echo "Run it yourself: LINE_CHANNEL_SECRET=... LINE_CHANNEL_ACCESS_TOKEN=... build/bin/segd $program --store $store --deliver (docs/server.md)"
 }
 
 run_tests() {

@@ -9,6 +9,7 @@ if [ ! -x "$harness" ]; then
   echo "fuzz: $harness is not built (./setup.sh test builds build-fuzz with clang-16); skipped"
   exit 77
 fi
+export LSAN_OPTIONS="suppressions=$(dirname "$(readlink -f "$0")")/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 cp -r "$corpus"/. "$work"/
