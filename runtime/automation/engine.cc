@@ -68,6 +68,10 @@ const char* timelineKindName(TimelineEntry::Kind kind) {
 struct AutomationEngine::Run {
   std::uint32_t friendId = 0;
   std::int64_t now = 0;
+  // The time that orders the attributes and tags the actions set: the
+  // event's own time for a rule (LINE's events arrive out of order), the
+  // step's due time for a scenario.
+  std::int64_t stateTime = 0;
   const TriggerEvent* trigger = nullptr;
   std::string source;    // for the timeline
   std::string identity;  // for outbox keys: the same work gives the same keys
@@ -310,6 +314,7 @@ class AutomationEngine::Actions {
       case ActionIr::Kind::Tag:
       case ActionIr::Kind::Untag: {
         Mutation m = forFriend(Mutation::Kind::Tag);
+        m.time = run_.stateTime;
         m.name = a.tag;
         m.on = a.kind == ActionIr::Kind::Tag;
         e_.stage(std::move(m));
@@ -344,6 +349,7 @@ class AutomationEngine::Actions {
 
   void set(std::size_t storeAttribute, ir::NodeId value, ir::ValueType type) {
     Mutation m = forFriend(Mutation::Kind::SetAttribute);
+    m.time = run_.stateTime;
     m.index = static_cast<std::uint32_t>(storeAttribute);
     m.value = valueOf(interpreter_.value(value, run_.friendId, run_.trigger), type);
     e_.stage(std::move(m));
@@ -605,6 +611,7 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
     Run run;
     run.friendId = friendId;
     run.now = due;
+    run.stateTime = due;
     run.trigger = trigger ? &*trigger : nullptr;
     run.source = source;
     run.identity = fmt::format("{}/{}/{}/{}", user.toString(), name, enrolledAt, index);
@@ -742,6 +749,7 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
     Run run;
     run.friendId = friendId;
     run.now = now;
+    run.stateTime = change.time != 0 ? change.time : now;
     run.trigger = bound;
     run.source = "rule " + rule.label;
     run.identity = fmt::format("{}/rule{}", eventIdentity, r);

@@ -63,6 +63,12 @@ void readAll(BinaryReader& in, Mutation& m) {
 }  // namespace
 
 void Mutation::encode(BinaryWriter& out) const {
+  if ((kind == Kind::SetAttribute || kind == Kind::Tag) && time != 0) {
+    // Older logs have these without a time: a code of its own keeps them readable.
+    out.u8(static_cast<std::uint8_t>(kind == Kind::SetAttribute ? Kind::TimedSetAttribute : Kind::TimedTag));
+    writeAll(out, *this);
+    return;
+  }
   out.u8(static_cast<std::uint8_t>(kind));
   switch (kind) {
     case Kind::AddFriend: writeUser(out, user); break;
@@ -126,15 +132,22 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::InboxAdd:
     case Kind::InboxDone:
     case Kind::OutboxFailed:
-    case Kind::OutboxTried: writeAll(out, *this); break;
+    case Kind::OutboxTried:
+    case Kind::TimedSetAttribute:
+    case Kind::TimedTag: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::OutboxTried)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::TimedTag)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
+  if (m.kind == Kind::TimedSetAttribute || m.kind == Kind::TimedTag) {
+    readAll(in, m);
+    m.kind = m.kind == Kind::TimedSetAttribute ? Kind::SetAttribute : Kind::Tag;
+    return m;
+  }
   switch (m.kind) {
     case Kind::AddFriend: m.user = readUser(in); break;
     case Kind::SetAttribute:
@@ -203,7 +216,9 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::InboxAdd:
     case Kind::InboxDone:
     case Kind::OutboxFailed:
-    case Kind::OutboxTried: readAll(in, m); break;
+    case Kind::OutboxTried:
+    case Kind::TimedSetAttribute:
+    case Kind::TimedTag: readAll(in, m); break;
   }
   return m;
 }

@@ -22,8 +22,9 @@ inline constexpr std::size_t kMessageStatusKinds = 4;
 struct Mutation {
   enum class Kind : std::uint8_t {
     AddFriend,       // user: known from now on, nothing else
-    SetAttribute,    // user, index: attribute, value (missing clears)
-    Tag,             // user, name, on
+    SetAttribute,    // user, index: attribute, value (missing clears); time: the event's
+                     // that set it, which orders such changes (0: an import, always applies)
+    Tag,             // user, name, on; time as for SetAttribute
     AddScore,        // user, value.i: delta
     Follow,          // user, time, on: unblocked
     Unfollow,        // user, time
@@ -54,6 +55,10 @@ struct Mutation {
     InboxDone,       // index: the inbox item acted on
     OutboxFailed,    // name: key, time, value.s: LINE's refusal (JSON: status, body, request id)
     OutboxTried,     // name: key, time: first handed to a sender (LINE may have it from then on)
+    // Codes in the log only: a SetAttribute or Tag with the time of the
+    // event that set it (rule actions), read back as SetAttribute or Tag.
+    TimedSetAttribute,
+    TimedTag,
   };
   Kind kind = Kind::AddFriend;
   UserId user;

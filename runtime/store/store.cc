@@ -23,9 +23,10 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // (their range index is rebuilt from the values on load); 4 added the
 // targeted message status, why a campaign was refused, and resolved rich
 // menu aliases; 5 what was committed of which imported file; 6 the
-// service's inbox; 7 requests LINE refused. Every earlier version is
-// still read.
-constexpr std::uint32_t kSnapshotVersion = 7;
+// service's inbox; 7 requests LINE refused, and when a request was first
+// tried; 8 when rule actions last set each friend's attributes and tags.
+// Every earlier version is still read.
+constexpr std::uint32_t kSnapshotVersion = 8;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long after seg received them.

@@ -143,6 +143,16 @@ void StoreState::validate(const std::vector<Mutation>& changes) const {
   }
 }
 
+bool StoreState::newerThanLastSet(std::uint32_t id, const std::string& slot, std::int64_t time) {
+  if (time == 0) return true;
+  auto [it, added] = slotIds_.try_emplace(slot, static_cast<std::uint32_t>(slotNames_.size()));
+  if (added) slotNames_.push_back(slot);
+  std::int64_t& last = lastSet_.try_emplace(static_cast<std::uint64_t>(id) << 32 | it->second, time).first->second;
+  if (time < last) return false;  // equal times: in arrival order
+  last = time;
+  return true;
+}
+
 void StoreState::setAttribute(std::uint32_t id, std::size_t index, const Value& value) {
   if (index >= attributes_.size()) throw CorruptData("attribute index out of range");
   AttributeColumn& column = attributes_[index];
@@ -185,9 +195,14 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
   using Kind = Mutation::Kind;
   switch (m.kind) {
     case Kind::AddFriend: intern(m.user); break;
-    case Kind::SetAttribute: setAttribute(intern(m.user), m.index, m.value); break;
+    case Kind::SetAttribute: {
+      const std::uint32_t id = intern(m.user);
+      if (newerThanLastSet(id, "a" + std::to_string(m.index), m.time)) setAttribute(id, m.index, m.value);
+      break;
+    }
     case Kind::Tag: {
       const std::uint32_t id = intern(m.user);
+      if (!newerThanLastSet(id, "t" + m.name, m.time)) break;
       if (m.on) {
         tags_[m.name].add(id);
       } else if (auto it = tags_.find(m.name); it != tags_.end()) {
@@ -262,6 +277,8 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
       inbox_.emplace(nextInboxItem_++, InboxItem{m.name, m.time, m.value.s});
       break;
     case Kind::InboxDone: inbox_.erase(static_cast<std::uint64_t>(m.value.i)); break;
+    case Kind::TimedSetAttribute:
+    case Kind::TimedTag: throw CorruptData("a log-only change code in memory");
     case Kind::ImportProgress: {
       if (m.fields.size() != 2) throw CorruptData("import progress without its counts");
       ImportRecord& record = imports_[m.name];
@@ -386,6 +403,15 @@ void StoreState::write(BinaryWriter& out) const {
     out.svarint(item.receivedAt);
     out.bytes(item.event);
   }
+  out.varint(slotNames_.size());
+  for (const std::string& slot : slotNames_) out.bytes(slot);
+  std::vector<std::pair<std::uint64_t, std::int64_t>> sorted(lastSet_.begin(), lastSet_.end());
+  std::sort(sorted.begin(), sorted.end());  // equal states write equal snapshots
+  out.varint(sorted.size());
+  for (const auto& [key, time] : sorted) {
+    out.fixed64(key);
+    out.svarint(time);
+  }
 }
 
 StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t version) {
@@ -455,6 +481,20 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
       item.event = in.bytes();
       if (sequence >= state.nextInboxItem_) throw CorruptData("an inbox item numbered past the next");
       state.inbox_.emplace(sequence, std::move(item));
+    }
+  }
+  if (version >= 8) {
+    const std::size_t slots = in.count(1);
+    for (std::size_t i = 0; i < slots; ++i) {
+      std::string slot(in.bytes());
+      state.slotIds_.emplace(slot, static_cast<std::uint32_t>(i));
+      state.slotNames_.push_back(std::move(slot));
+    }
+    const std::size_t set = in.count(9);
+    for (std::size_t i = 0; i < set; ++i) {
+      const std::uint64_t key = in.fixed64();
+      if ((key & 0xffffffffu) >= slots || (key >> 32) >= n) throw CorruptData("a set-time for an unknown friend or slot");
+      state.lastSet_[key] = in.svarint();
     }
   }
   return state;

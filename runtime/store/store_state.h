@@ -143,6 +143,11 @@ class StoreState {
   void follow(std::uint32_t id, std::int64_t time);
   void unfollow(std::uint32_t id, std::int64_t time);
   void updateBlocked(std::uint32_t id);
+  // Attributes and tags set by events (rule actions: the change carries
+  // the event's time) go by that time, not by arrival: a change older
+  // than the last one applied to the same friend and slot is left out.
+  // Imports (time 0) always apply.
+  bool newerThanLastSet(std::uint32_t id, const std::string& slot, std::int64_t time);
 
   ir::Schema schema_;
   FriendTable friends_;
@@ -158,6 +163,9 @@ class StoreState {
   std::map<std::string, ImportRecord> imports_;
   std::map<std::uint64_t, InboxItem> inbox_;
   std::uint64_t nextInboxItem_ = 0;
+  std::vector<std::string> slotNames_;  // "a<index>" or "t<tag>"
+  std::unordered_map<std::string, std::uint32_t> slotIds_;
+  std::unordered_map<std::uint64_t, std::int64_t> lastSet_;  // friend << 32 | slot -> event time
   // Each friend's latest unfollow (kNoTime: none); derived from the
   // unfollow log, so not stored.
   static constexpr std::int64_t kNoTime = INT64_MIN;

@@ -361,5 +361,41 @@ TEST_F(Trust, LaterEventWinsWhateverTheArrivalOrder) {
   EXPECT_TRUE(outbox(program, "2026-12-02T10:00").empty());
 }
 
+// 20. State set by rule actions goes by the events' own times too: the
+// older of two messages arriving last does not overwrite the newer one's
+// attribute and tag (also across a checkpoint, which keeps the times).
+TEST_F(Trust, RuleActionsFollowTheEventsTimeNotArrival) {
+  const std::string program = write("p.seg", R"(
+schema { stage: enum(none, cold, hot) }
+segment hot = stage == hot
+segment warm = tag "warm"
+segment cold = stage == cold
+on message where text contains "hot" { set stage = hot  tag "warm" }
+on message where text contains "cold" { set stage = cold  untag "warm" }
+)");
+  const auto message = [&](const std::string& text, std::int64_t ms, const std::string& id) {
+    Json e = event("message", 1, ms, id);
+    e["message"] = {{"id", id}, {"type", "text"}, {"text", text}, {"quoteToken", "q"}};
+    return e;
+  };
+  const std::string newer = write("newer.json", webhookBody({message("cold now", kDec1 + 60000, "M2")}));
+  const std::string older = write("older.json", webhookBody({message("hot before", kDec1, "M1")}));
+  const std::string oldest = write("oldest.json", webhookBody({message("hot long before", kDec1 - 60000, "M0")}));
+  ASSERT_EQ(segc(fmt::format("webhook {} --store {} {} --at 2026-12-01T10:05", program, store(), newer)).exit, 0);
+  ASSERT_EQ(segc(fmt::format("webhook {} --store {} {} --at 2026-12-01T10:06", program, store(), older)).exit, 0);
+  const auto count = [&](const std::string& segment) {
+    return segc(fmt::format("eval {} --store {} --segment {} --count --at 2026-12-01T10:07", program, store(), segment)).out;
+  };
+  EXPECT_EQ(count("cold"), "1\n");
+  EXPECT_EQ(count("hot"), "0\n");
+  EXPECT_EQ(count("warm"), "0\n");
+  // Big enough imports checkpoint; `segc compact` is not a command, so the
+  // store is checkpointed by a reopen for writing after enough log: here
+  // simply by another webhook, then read again from the snapshot and log.
+  ASSERT_EQ(segc(fmt::format("webhook {} --store {} {} --at 2026-12-01T10:08", program, store(), oldest)).exit, 0);
+  EXPECT_EQ(count("cold"), "1\n");
+  EXPECT_EQ(count("warm"), "0\n");
+}
+
 }  // namespace
 }  // namespace seg

@@ -354,6 +354,45 @@ schema {
 }
 
 // Follow and unfollow decide by their time, in any arrival order.
+// Attributes and tags set by events (a time on the change) go by that
+// time, in the log and across a checkpoint; an import (no time) always applies.
+TEST_F(StoreTest, TimedChangesFollowTimeNotArrival) {
+  const auto points = [&](std::int64_t value, std::int64_t t) {
+    Mutation m = set(1, "points", Value::ofInt(value));
+    m.time = t;
+    return m;
+  };
+  const auto tag = [](bool on, std::int64_t t) {
+    Mutation m = Mutation::of(Mutation::Kind::Tag, user(1));
+    m.name = "warm";
+    m.on = on;
+    m.time = t;
+    return m;
+  };
+  const auto read = [&](Store& store) {
+    const StoreState& s = store.state();
+    const std::uint32_t id = *s.friends().find(user(1));
+    const auto it = s.tags().find("warm");
+    return std::pair{s.attribute("points")->get(id), it != s.tags().end() && it->second.contains(id)};
+  };
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({points(2, 200), tag(false, 200)});
+    store->commit({points(1, 100), tag(true, 100)});  // older, arriving later: left out
+    EXPECT_EQ(read(*store), std::pair(Value::ofInt(2), false));
+  }
+  {
+    auto store = Store::open(dir_, &schema_);  // from the log
+    EXPECT_EQ(read(*store), std::pair(Value::ofInt(2), false));
+    store->checkpoint();
+  }
+  auto store = Store::open(dir_, &schema_);  // from the snapshot
+  store->commit({points(0, 50), tag(true, 50)});
+  EXPECT_EQ(read(*store), std::pair(Value::ofInt(2), false));
+  store->commit({set(1, "points", Value::ofInt(7))});  // an import
+  EXPECT_EQ(read(*store).first, Value::ofInt(7));
+}
+
 TEST_F(StoreTest, FollowStateFollowsTimeNotArrival) {
   const auto follow = [](int n, std::int64_t t) {
     Mutation m = Mutation::of(Mutation::Kind::Follow, user(n));
