@@ -46,6 +46,11 @@ LoadResult runWebhookLoad(const LoadOptions& options) {
       while (!(options.stop && options.stop->load()) && std::chrono::steady_clock::now() < deadline) {
         const std::uint64_t count = next++;
         if (count >= options.maxBodies) break;
+        if (options.bodiesPerSecond > 0) {
+          // Body `count` is due at count / rate after the start.
+          std::this_thread::sleep_until(start + std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                                    std::chrono::duration<double>(static_cast<double>(count) / options.bodiesPerSecond)));
+        }
         const std::uint64_t n = options.firstBody + count;
         const std::int64_t millis = std::chrono::duration_cast<std::chrono::milliseconds>(
                                         std::chrono::system_clock::now().time_since_epoch()).count();

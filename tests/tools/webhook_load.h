@@ -22,6 +22,7 @@ struct LoadOptions {
   double maxSeconds = 1e9;
   const std::atomic<bool>* stop = nullptr;  // stops when set
   std::string text = "hi";             // the message text
+  double bodiesPerSecond = 0;          // all threads together; 0: as fast as answered
 };
 
 struct LoadResult {
