@@ -176,6 +176,16 @@ serve_demo() {
   echo "Run it yourself: LINE_CHANNEL_SECRET=... LINE_CHANNEL_ACCESS_TOKEN=... build/bin/segd $program --store $store --deliver (docs/server.md)"
 }
 
+# Prism (npm) mocks LINE's OpenAPI files for the test that validates what
+# seg serve sends; without it that test skips with a message.
+install_prism() {
+  command -v npm >/dev/null || install_missing nodejs npm
+  [ -x build/npm/node_modules/.bin/prism ] && return
+  mkdir -p build/npm
+  npm install --no-audit --no-fund --prefix build/npm @stoplight/prism-cli@5.16.0 >build/npm-install.log 2>&1 ||
+    echo "setup: Prism did not install (build/npm-install.log); the LINE API validation test will skip" >&2
+}
+
 run_tests() {
   ctest --test-dir build --output-on-failure -j"$(nproc)"
 }
@@ -190,6 +200,6 @@ install_missing "${PACKAGES[@]}"
 build
 case "$command" in
   demo) demo ;;
-  test) build_fuzzers; run_tests ;;
+  test) build_fuzzers; install_prism; run_tests ;;
   build) ;;
 esac

@@ -4,6 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +15,7 @@
 #include <map>
 #include <random>
 #include <set>
+#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -21,6 +24,8 @@
 
 #include "runtime/store/store.h"
 #include "tests/integration/cli.h"
+#include "server/http/http_client.h"
+#include "server/http/http_server.h"
 #include "tests/tools/http_client.h"
 #include "tests/tools/line_stand_in.h"
 #include "tests/tools/openapi.h"
@@ -682,6 +687,185 @@ TEST_F(Service, DeliveryUnderFaultsAndKillsSendsEachOnce) {
   std::cout << kills << " kills while sending: " << line.requestsSeen() << " requests seen by the stand-in, "
             << line.faultsAnswered() << " scripted faults, " << line.conflicts() << " retries answered 409, "
             << line.accepted().size() << " accepted\n";
+}
+
+
+// ------------------------------------------- against LINE's own description
+
+namespace {
+
+// A process of another program (Prism), killed when it goes out of scope.
+class Child {
+ public:
+  explicit Child(std::vector<std::string> args, const std::string& logFile) {
+    pid_ = ::fork();
+    if (pid_ == 0) {
+      const int fd = ::open(logFile.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(fd, 1);
+      ::dup2(fd, 2);
+      std::vector<char*> argv;
+      for (std::string& a : args) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      ::execv(argv[0], argv.data());
+      ::_exit(127);
+    }
+  }
+  ~Child() {
+    if (pid_ > 0) {
+      ::kill(pid_, SIGKILL);
+      ::waitpid(pid_, nullptr, 0);
+    }
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+ private:
+  pid_t pid_ = -1;
+};
+
+unsigned short freePort() {
+  http::ServerOptions options;
+  http::Server probe(options, {});
+  probe.start();
+  const unsigned short port = probe.port();
+  probe.stop(std::chrono::milliseconds(0));
+  return port;
+}
+
+// LINE serves the Messaging API and the audience API at one address;
+// Prism mocks one description each: this forwards by path.
+class LineApiRouter {
+ public:
+  LineApiRouter(std::string messaging, std::string audience) : messaging_(std::move(messaging)), audience_(std::move(audience)) {
+    std::vector<http::Route> routes;
+    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+      http::Route route;
+      route.method = method;
+      route.path = "/v2/";
+      route.prefix = true;
+      route.maxBodyBytes = 4 << 20;
+      route.handle = [this](http::Request& r) { return forward(r); };
+      routes.push_back(route);
+    }
+    server_ = std::make_unique<http::Server>(http::ServerOptions{}, std::move(routes));
+    server_->start();
+  }
+  std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
+  std::size_t forwarded() const { return forwarded_; }
+  std::map<std::string, std::size_t> byEndpoint() const {
+    std::lock_guard lock(mutex_);
+    return byEndpoint_;
+  }
+
+ private:
+  http::Response forward(http::Request& r) {
+    ++forwarded_;
+    {
+      std::lock_guard lock(mutex_);
+      std::string path = r.path;
+      if (path.rfind("/v2/bot/richmenu/alias/", 0) == 0) path = "/v2/bot/richmenu/alias/{id}";
+      if (path.rfind("/v2/bot/user/", 0) == 0) path = "/v2/bot/user/{userId}/richmenu...";
+      ++byEndpoint_[r.method + " " + path];
+    }
+    http::HeaderList headers;
+    for (const auto& [name, value] : r.headers) {
+      if (name == "authorization" || name == "content-type" || name == "x-line-retry-key") headers.emplace_back(name, value);
+    }
+    const std::string& base = r.path.rfind("/v2/bot/audienceGroup", 0) == 0 ? audience_ : messaging_;
+    http::Client client(30);
+    const http::ClientResponse answer = client.request(r.method, base + r.target, r.body, headers);
+    http::Response out;
+    out.status = answer.status == 0 ? 502 : answer.status;
+    out.body = answer.body;
+    out.contentType = answer.header("content-type").empty() ? "application/json" : answer.header("content-type");
+    return out;
+  }
+  std::string messaging_, audience_;
+  std::atomic<std::size_t> forwarded_{0};
+  mutable std::mutex mutex_;
+  std::map<std::string, std::size_t> byEndpoint_;
+  std::unique_ptr<http::Server> server_;
+};
+
+std::string prismPath() {
+  if (const char* p = std::getenv("SEG_PRISM")) return p;
+  return sourcePath("build/npm/node_modules/.bin/prism");
+}
+
+}  // namespace
+
+// What the shop's program sends through seg serve — welcomes, replies, the
+// day's rich menus (alias lookups, bulk links), a campaign as audience
+// uploads and narrowcasts, one as multicasts — is made to Prism mocking
+// LINE's own messaging-api.yml and manage-audience.yml: not one request
+// breaks them (Prism answers a violation with 400/422, which seg would keep
+// as failed, and logs it).
+TEST_F(Service, WhatSegSendsPassesLinesOwnApiDescription) {
+  const auto spec = openapi::lineOpenApiDirectory();
+  if (!spec) GTEST_SKIP() << "LINE's OpenAPI files (../shared/line-openapi) are not here: not validated";
+  if (!fs::exists(prismPath())) GTEST_SKIP() << "Prism (" << prismPath() << ") is not installed (./setup.sh test installs it): not validated";
+  const unsigned short messagingPort = freePort(), audiencePort = freePort();
+  Child messaging({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(messagingPort), *spec + "/messaging-api.yml"}, dir_ + "/prism-messaging.log");
+  Child audience({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(audiencePort), *spec + "/manage-audience.yml"}, dir_ + "/prism-audience.log");
+  // Ready once both answer a request their descriptions allow.
+  HttpClient probe(2);
+  const Headers auth = {{"Authorization", "Bearer a-token"}};
+  ASSERT_TRUE(eventually([&] {
+    return probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/message/quota", messagingPort), auth).status == 200 &&
+           probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/audienceGroup/list?page=1", audiencePort), auth).status == 200;
+  }, 60)) << readFile(dir_ + "/prism-messaging.log");
+  LineApiRouter line(fmt::format("http://127.0.0.1:{}", messagingPort), fmt::format("http://127.0.0.1:{}", audiencePort));
+
+  // The shop's program (without quiet hours, so it sends now) on a store of 3,000 friends.
+  const std::string program = dir_ + "/shop.seg";
+  std::string text = readFile(sourcePath("examples/shop/shop.seg"));
+  text = std::regex_replace(text, std::regex("\n  quiet [^\n]*"), "");
+  writeFile(program, text);
+  fs::copy(sourcePath("examples/shop/flex"), dir_ + "/flex", fs::copy_options::recursive);
+  const CliRun gen = segc(fmt::format("gen {} --store {} --friends 3000 --events 30000 --seed 7", quote(program), quote(store_)));
+  ASSERT_EQ(gen.exit, 0) << gen.out;
+  ServiceOptions options;
+  options.program = program;
+  options.accessToken = "a-token";
+  const std::string config = dir_ + "/segd.toml";
+  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\n"
+                                "[delivery.rate_limits]\n\"POST /v2/bot/message/narrowcast\" = 50\n"
+                                "\"POST /v2/bot/audienceGroup/upload\" = 50\n\"PUT /v2/bot/audienceGroup/upload\" = 50\n",
+                                line.url()));
+  options.config = config;
+  start(options);
+  for (int i = 0; i < 5; ++i) {
+    const std::string user = loadUserId(5000 + i);
+    ASSERT_EQ(postWebhook(body(followEvent(fmt::format("pf-{}", i), user))).status, 200);
+    ASSERT_EQ(postWebhook(body(messageEventJson(fmt::format("pm-{}", i), user, "スキンケア", nowMillis(), fmt::format("prt-{}", i)))).status, 200);
+  }
+  for (const char* campaign : {"winter_sale", "points_expiry"}) {
+    const HttpResult r = http_.post(service_->adminUrl() + "/v1/campaign?name=" + campaign, "", "application/json");
+    EXPECT_TRUE(r.status == 200 || r.status == 409) << campaign << ": " << r.body;
+  }
+  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 120)) << admin("/v1/outbox?full=true&limit=20").dump(2);
+  const json failed = admin("/v1/outbox?standing=failed&full=true");
+  EXPECT_EQ(failed["failed"], 0) << failed.dump(2);
+  EXPECT_EQ(service_->stop(), 0);
+  std::size_t violations = 0;
+  for (const char* log : {"/prism-messaging.log", "/prism-audience.log"}) {
+    std::istringstream in(readFile(dir_ + log));
+    for (std::string l; std::getline(in, l);) {
+      if (l.find("Violation") != std::string::npos || l.find("did not pass") != std::string::npos) {
+        ++violations;
+        ADD_FAILURE() << log << ": " << l;
+      }
+    }
+  }
+  // Every kind the program makes went through.
+  const auto made = line.byEndpoint();
+  for (const char* endpoint : {"POST /v2/bot/message/push", "POST /v2/bot/message/reply", "POST /v2/bot/message/narrowcast",
+                               "POST /v2/bot/audienceGroup/upload", "GET /v2/bot/richmenu/alias/{id}", "POST /v2/bot/richmenu/bulk/link"}) {
+    EXPECT_TRUE(made.contains(endpoint)) << endpoint << " was not made";
+  }
+  std::cout << line.forwarded() << " requests made to Prism (LINE's OpenAPI files), " << violations << " violations:";
+  for (const auto& [endpoint, n] : made) std::cout << " " << endpoint << " " << n << ";";
+  std::cout << "\n";
 }
 
 }  // namespace
