@@ -1293,6 +1293,16 @@ void AutomationEngine::confirm(const std::string& key, std::int64_t now, const s
   commit();
 }
 
+void AutomationEngine::recordNarrowcastOutcome(const std::string& key, std::int64_t now, const std::string& progress) {
+  if (!state().automation().narrowcasts().contains(key)) throw EngineError(fmt::format("no narrowcast `{}` is watched", key));
+  Mutation m = Mutation::of(Mutation::Kind::NarrowcastOutcome);
+  m.name = key;
+  m.time = now;
+  m.value = Value::ofString(progress);
+  stage(std::move(m));
+  commit();
+}
+
 void AutomationEngine::fail(const std::string& key, std::int64_t now, const std::string& failure) {
   const auto& outbox = state().automation().outbox();
   if (!outbox.contains(key)) throw EngineError(fmt::format("no request `{}` waits in the outbox", key));

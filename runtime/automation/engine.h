@@ -174,6 +174,9 @@ class AutomationEngine {
   // list with LINE's answer (`failure`, JSON), and so do the requests that
   // waited for it.
   void fail(const std::string& key, std::int64_t now, const std::string& failure);
+  // LINE's progress of a narrowcast it accepted (`progress`: its answer,
+  // JSON), once it succeeded or failed.
+  void recordNarrowcastOutcome(const std::string& key, std::int64_t now, const std::string& progress);
   // LINE refused a reply's token (used or expired): it becomes a push or
   // is dropped, as the policy says for expired replies.
   void retireReply(const std::string& key, std::int64_t now, const std::string& why);

@@ -230,8 +230,20 @@ void AutomationState::apply(const Mutation& m, std::uint32_t friendId) {
     case Kind::OutboxDone: {
       const auto it = outbox_.find(m.name);
       if (it == outbox_.end()) break;
+      // A narrowcast LINE accepted (its request id known): watched until done.
+      if (m.on && !m.value.s.empty() && it->second.request.find("\"/v2/bot/message/narrowcast\"") != std::string::npos) {
+        narrowcasts_[m.name] = {m.value.s, m.time, "", 0};
+      }
       expiring_.erase({it->second.expiresAt, m.name});
       outbox_.erase(it);
+      break;
+    }
+    case Kind::NarrowcastOutcome: {
+      const auto it = narrowcasts_.find(m.name);
+      if (it == narrowcasts_.end()) break;
+      it->second.outcome = m.value.s;
+      it->second.completedAt = m.time;
+      forgetOldNarrowcasts();
       break;
     }
     case Kind::OutboxTried: {
@@ -323,6 +335,14 @@ void AutomationState::write(BinaryWriter& out) const {
     out.svarint(f.failedAt);
     out.bytes(f.failure);
   }
+  out.varint(narrowcasts_.size());
+  for (const auto& [k, w] : narrowcasts_) {
+    out.bytes(k);
+    out.bytes(w.requestId);
+    out.svarint(w.acceptedAt);
+    out.bytes(w.outcome);
+    out.svarint(w.completedAt);
+  }
 }
 
 void AutomationState::read(BinaryReader& in, std::uint32_t version) {
@@ -396,6 +416,10 @@ void AutomationState::read(BinaryReader& in, std::uint32_t version) {
     alias.resolvedAt = in.svarint();
   }
   if (version < 7) return;
+  readFailedAndNarrowcasts(in, version);
+}
+
+void AutomationState::readFailedAndNarrowcasts(BinaryReader& in, std::uint32_t version) {
   const std::size_t failed = in.count(4);
   for (std::size_t i = 0; i < failed; ++i) {
     std::string k(in.bytes());
@@ -403,6 +427,29 @@ void AutomationState::read(BinaryReader& in, std::uint32_t version) {
     f.entry = readEntry(in, version);
     f.failedAt = in.svarint();
     f.failure = in.bytes();
+  }
+  if (version < 9) return;
+  const std::size_t narrowcasts = in.count(4);
+  for (std::size_t i = 0; i < narrowcasts; ++i) {
+    std::string k(in.bytes());
+    NarrowcastWatch& w = narrowcasts_[k];
+    w.requestId = in.bytes();
+    w.acceptedAt = in.svarint();
+    w.outcome = in.bytes();
+    w.completedAt = in.svarint();
+  }
+}
+
+void AutomationState::forgetOldNarrowcasts() {
+  std::size_t completed = 0;
+  for (const auto& [k, w] : narrowcasts_) completed += w.completedAt != 0;
+  while (completed > kNarrowcastsKept) {
+    auto oldest = narrowcasts_.end();
+    for (auto it = narrowcasts_.begin(); it != narrowcasts_.end(); ++it) {
+      if (it->second.completedAt != 0 && (oldest == narrowcasts_.end() || it->second.completedAt < oldest->second.completedAt)) oldest = it;
+    }
+    narrowcasts_.erase(oldest);
+    --completed;
   }
 }
 

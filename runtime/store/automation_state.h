@@ -60,6 +60,15 @@ struct FailedRequest {
   std::string failure;  // JSON: status, LINE's error body, x-line-request-id
 };
 
+// A narrowcast LINE accepted (202): delivered asynchronously, so its
+// progress is asked of LINE until it completes.
+struct NarrowcastWatch {
+  std::string requestId;  // LINE's x-line-request-id of the narrowcast
+  std::int64_t acceptedAt = 0;
+  std::string outcome;    // LINE's progress once succeeded or failed (JSON); "" while under way
+  std::int64_t completedAt = 0;
+};
+
 // What happened to a campaign: it ran, or it was refused (min_reach) or
 // missed (found too late), with why; either way the scheduler is done with it.
 struct CampaignRecord {
@@ -97,6 +106,9 @@ class AutomationState {
 
   const std::map<std::string, OutboxEntry>& outbox() const { return outbox_; }
   const std::map<std::string, FailedRequest>& failed() const { return failed_; }
+  // Narrowcasts under way and the last kNarrowcastsKept completed, by outbox key.
+  static constexpr std::size_t kNarrowcastsKept = 1000;
+  const std::map<std::string, NarrowcastWatch>& narrowcasts() const { return narrowcasts_; }
   // Requests that expire (replies), by when.
   const std::set<std::pair<std::int64_t, std::string>>& expiring() const { return expiring_; }
   // When the campaign ran; nullopt when it did not (also when refused).
@@ -112,7 +124,7 @@ class AutomationState {
 
   void write(BinaryWriter& out) const;
   // `version`: the snapshot's format (4 added refusals and aliases, 7
-  // failed requests).
+  // failed requests, 9 narrowcasts).
   void read(BinaryReader& in, std::uint32_t version);
   std::size_t memoryBytes() const;
 
@@ -125,6 +137,8 @@ class AutomationState {
   void leave(std::uint32_t friendId, std::uint32_t scenario);
   void setMenus(std::uint32_t friendId, std::uint16_t linked, std::uint16_t rules);
   void addToOutbox(const std::string& key, OutboxEntry entry);
+  void readFailedAndNarrowcasts(BinaryReader& in, std::uint32_t version);
+  void forgetOldNarrowcasts();
 
   std::vector<std::string> scenarioNames_;
   std::map<std::string, std::uint32_t> scenarioIds_;
@@ -141,6 +155,7 @@ class AutomationState {
   std::map<std::string, CampaignRecord> campaigns_;
   std::map<std::string, ResolvedAlias> aliases_;
   std::map<std::string, FailedRequest> failed_;
+  std::map<std::string, NarrowcastWatch> narrowcasts_;
   std::map<std::string, std::uint64_t> skipped_;
 };
 

@@ -133,6 +133,7 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::InboxDone:
     case Kind::OutboxFailed:
     case Kind::OutboxTried:
+    case Kind::NarrowcastOutcome:
     case Kind::TimedSetAttribute:
     case Kind::TimedTag: writeAll(out, *this); break;
   }
@@ -217,6 +218,7 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::InboxDone:
     case Kind::OutboxFailed:
     case Kind::OutboxTried:
+    case Kind::NarrowcastOutcome:
     case Kind::TimedSetAttribute:
     case Kind::TimedTag: readAll(in, m); break;
   }

@@ -55,6 +55,7 @@ struct Mutation {
     InboxDone,       // index: the inbox item acted on
     OutboxFailed,    // name: key, time, value.s: LINE's refusal (JSON: status, body, request id)
     OutboxTried,     // name: key, time: first handed to a sender (LINE may have it from then on)
+    NarrowcastOutcome,  // name: the narrowcast's outbox key, time, value.s: LINE's progress (JSON)
     // Codes in the log only: a SetAttribute or Tag with the time of the
     // event that set it (rule actions), read back as SetAttribute or Tag.
     TimedSetAttribute,

@@ -24,9 +24,9 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // targeted message status, why a campaign was refused, and resolved rich
 // menu aliases; 5 what was committed of which imported file; 6 the
 // service's inbox; 7 requests LINE refused, and when a request was first
-// tried; 8 when rule actions last set each friend's attributes and tags.
-// Every earlier version is still read.
-constexpr std::uint32_t kSnapshotVersion = 8;
+// tried; 8 when rule actions last set each friend's attributes and tags;
+// 9 narrowcasts and their progress. Every earlier version is still read.
+constexpr std::uint32_t kSnapshotVersion = 9;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long after seg received them.

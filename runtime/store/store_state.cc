@@ -265,6 +265,7 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::OutboxDone:
     case Kind::OutboxFailed:
     case Kind::OutboxTried:
+    case Kind::NarrowcastOutcome:
     case Kind::CampaignRan:
     case Kind::RichMenuAlias: automation_.apply(m, 0); break;
     case Kind::InboxAdd:

@@ -52,6 +52,7 @@ void Sender::offer(const std::vector<HandOut>& due, std::int64_t) {
     Job job;
     job.handOut = h;
     job.endpoint = h.request.endpoint();
+    job.endpoint = job.endpoint.substr(0, job.endpoint.find('?'));  // a progress query's id is not its endpoint
     job.mayHaveActed = h.triedAt != 0;  // by a process before this one
     job.firstTried = nowSeconds();
     queue_.emplace(now, std::move(job));

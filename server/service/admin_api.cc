@@ -297,6 +297,25 @@ std::vector<http::Route> Service::Core::adminRoutes() {
                               {"next", next ? nlohmann::json(*next) : nlohmann::json(nullptr)}});
   });
 
+  // GET /v1/narrowcasts: those LINE accepted, under way or done (the last
+  // 1,000), with LINE's progress.
+  add("GET", "/v1/narrowcasts", 0, [this](http::Request&) {
+    if (!ready) return http::Response::error(503, "not ready");
+    auto lock = store->readLock();
+    nlohmann::json list = nlohmann::json::array();
+    for (const auto& [key, w] : store->state().automation().narrowcasts()) {
+      nlohmann::json one = {{"key", key}, {"request_id", w.requestId}, {"accepted_at", running->zone->formatInstant(w.acceptedAt)}};
+      if (w.outcome.empty()) {
+        one["phase"] = "under way";
+      } else {
+        one["progress"] = nlohmann::json::parse(w.outcome, nullptr, false);
+        one["completed_at"] = running->zone->formatInstant(w.completedAt);
+      }
+      list.push_back(std::move(one));
+    }
+    return jsonResponse(200, {{"narrowcasts", list}});
+  });
+
   // POST /v1/outbox/confirm?key=K, body: LINE's response (if any). Until
   // seg delivers by itself, whatever made the call says it was made.
   add("POST", "/v1/outbox/confirm", 1 << 20, [this](http::Request& r) {

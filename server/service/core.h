@@ -65,6 +65,8 @@ struct Service::Core {
   // what LINE answered.
   std::unique_ptr<delivery::AccessToken> accessToken;
   std::unique_ptr<delivery::Sender> sender;
+  // When each narrowcast under way is next asked about (the loop's only).
+  std::map<std::string, SteadyClock::time_point> nextProgressPoll;
 
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
@@ -92,6 +94,8 @@ struct Service::Core {
   void actOnInbox(Running& run, std::size_t limit);
   void afterBatch(Running& run);
   void deliver(Running& run);
+  void recordProgress(Running& run, const delivery::Completion& c, std::int64_t t);
+  std::vector<HandOut> progressPolls(Running& run);
   void fail(const std::string& why);
   void wakeLoop();
   // Runs `work` on the loop between batches and waits for its result.

@@ -20,6 +20,10 @@ constexpr std::size_t kBatchEvents = 512;
 constexpr auto kBatchTime = std::chrono::milliseconds(50);
 // The loop looks at the clock at least this often (due work within a second).
 constexpr auto kTick = std::chrono::milliseconds(250);
+// How often LINE is asked about a narrowcast under way; the sender's keys
+// for those questions start with this.
+constexpr auto kProgressEvery = std::chrono::seconds(10);
+constexpr const char* kProgressPrefix = "progress/";
 // After SIGTERM, what is left in the inbox is acted on for this long at most;
 // the rest waits in the store for the next start.
 constexpr auto kDrainTime = std::chrono::seconds(5);
@@ -253,6 +257,10 @@ void Service::Core::deliver(Running& run) {
   if (!sender) return;
   const std::int64_t t = now();
   for (const delivery::Completion& c : sender->takeCompletions()) {
+    if (c.key.rfind(kProgressPrefix, 0) == 0) {
+      recordProgress(run, c, t);
+      continue;
+    }
     try {
       switch (c.kind) {
         case delivery::Completion::Kind::Delivered: run.engine->confirm(c.key, t, c.response, c.requestId); break;
@@ -267,7 +275,53 @@ void Service::Core::deliver(Running& run) {
   std::vector<HandOut> due = run.engine->due(t);
   run.engine->markTried(due, t);
   writer->flush();  // tried, durably, before LINE can have it
+  for (HandOut& poll : progressPolls(run)) due.push_back(std::move(poll));
   sender->offer(due, t);
+}
+
+// Narrowcasts go out asynchronously: LINE is asked how each is doing every
+// kProgressEvery until it succeeded or failed (LINE keeps the progress 14
+// days), and the outcome is recorded.
+std::vector<HandOut> Service::Core::progressPolls(Running&) {
+  std::vector<HandOut> polls;
+  const auto steadyNow = SteadyClock::now();
+  for (const auto& [key, watch] : store->state().automation().narrowcasts()) {
+    if (!watch.outcome.empty()) continue;
+    auto [it, first] = nextProgressPoll.try_emplace(key, steadyNow);
+    if (it->second > steadyNow) continue;
+    it->second = steadyNow + kProgressEvery;
+    HandOut poll;
+    poll.key = std::string(kProgressPrefix) + key;
+    poll.notBefore = now();
+    poll.request.key = poll.key;
+    poll.request.method = "GET";
+    poll.request.path = "/v2/bot/message/progress/narrowcast?requestId=" + watch.requestId;
+    polls.push_back(std::move(poll));
+  }
+  return polls;
+}
+
+void Service::Core::recordProgress(Running& run, const delivery::Completion& c, std::int64_t t) {
+  const std::string key = c.key.substr(std::string_view(kProgressPrefix).size());
+  std::string outcome;
+  if (c.kind == delivery::Completion::Kind::Delivered) {
+    const nlohmann::json progress = nlohmann::json::parse(c.response, nullptr, false);
+    const std::string phase = progress.is_object() ? progress.value("phase", "") : "";
+    if (phase != "succeeded" && phase != "failed") return;  // waiting or sending: asked again later
+    outcome = c.response;
+    metrics.add("seg_narrowcasts_completed_total", {{"phase", phase}});
+  } else {
+    // LINE no longer knows it (14 days), or refused the question.
+    outcome = nlohmann::json{{"phase", "unknown"}, {"line", nlohmann::json::parse(c.failure, nullptr, false)}}.dump();
+    metrics.add("seg_narrowcasts_completed_total", {{"phase", "unknown"}});
+  }
+  try {
+    run.engine->recordNarrowcastOutcome(key, t, outcome);
+    nextProgressPoll.erase(key);
+    log.info("a narrowcast completed", {{"key", key}, {"progress", nlohmann::json::parse(outcome, nullptr, false)}});
+  } catch (const EngineError& e) {
+    log.warning("a narrowcast's progress could not be recorded", {{"key", key}, {"reason", e.what()}});
+  }
 }
 
 void Service::Core::afterBatch(Running& run) {
@@ -394,6 +448,7 @@ void Service::Core::describeMetrics() {
   metrics.describe("seg_inbox_failed_total", "counter", "Inbox events whose action failed part way (logged)");
   metrics.describe("seg_delivery_requests_total", "counter", "Requests made to LINE, by endpoint and outcome (delivered, retry, rate_limited, unauthorized, reply_refused, refused)");
   metrics.describe("seg_delivery_request_seconds", "histogram", "LINE's answer time, by endpoint");
+  metrics.describe("seg_narrowcasts_completed_total", "counter", "Narrowcasts LINE reported done, by phase (succeeded, failed; unknown when LINE no longer knew)");
   metrics.describe("seg_delivery_retries_total", "counter", "Requests to be made again after no answer, a timeout or a 5xx, by endpoint");
   metrics.gauge("seg_delivery_pending", "Requests with the sender (queued, in flight or waiting to retry)", [this] {
     std::vector<std::pair<Labels, double>> out;

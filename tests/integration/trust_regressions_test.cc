@@ -107,7 +107,8 @@ TEST_F(Trust, FlexAndImagesAreFilledPerFriendAndEncoded) {
 schema { photo: string }
 message card(product: string) = flex "flex/card.json" alt "{{product}}のご案内"
 message pic = image "https://example.com/画像 1.png"
-campaign c { to photo != "" at 2026-12-10 10:00 send card(product: "ふわ 泡&洗顔"), pic }
+message own = image "https://example.com/u/{{photo}}"
+campaign c { to photo != "" at 2026-12-10 10:00 send card(product: "ふわ 泡&洗顔"), pic, own }
 )");
   const auto check = segc("check " + program);
   ASSERT_EQ(check.exit, 0) << check.out;
@@ -129,6 +130,10 @@ campaign c { to photo != "" at 2026-12-10 10:00 send card(product: "ふわ 泡&�
             "https://example.com/p?name=%E3%81%B5%E3%82%8F%20%E6%B3%A1%26%E6%B4%97%E9%A1%94");
   EXPECT_EQ(byUser.at(user(2))[0]["contents"]["body"]["contents"][0]["text"], "お客様さん、ふわ 泡&洗顔はいかが?");
   EXPECT_EQ(hanako[1]["originalContentUrl"], "https://example.com/%E7%94%BB%E5%83%8F%201.png");
+  // `image "{{url}}"`: filled per friend, encoded where it sits in the URL.
+  EXPECT_EQ(hanako[2]["originalContentUrl"], "https://example.com/u/a%20b.png");
+  EXPECT_EQ(hanako[2]["previewImageUrl"], "https://example.com/u/a%20b.png");
+  EXPECT_EQ(byUser.at(user(2))[2]["originalContentUrl"], "https://example.com/u/c.png");
   EXPECT_EQ(plan.out.find("{{"), std::string::npos) << plan.out;  // nothing left unfilled
 }
 

@@ -246,7 +246,8 @@ TEST_F(Service, FeedsGoThroughTheAutomation) {
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(json::parse(r.body)["accepted"], 1);
   EXPECT_TRUE(eventually([&] { return outboxHas("/v2/bot/message/push", "カートを見ました"); }));
-  EXPECT_NE(metrics().find(R"(seg_actions_total{action="enrolled",name="cart_recovery"} 1)"), std::string::npos);
+  // Counted just after the batch is durable.
+  EXPECT_TRUE(eventually([&] { return metrics().find(R"(seg_actions_total{action="enrolled",name="cart_recovery"} 1)") != std::string::npos; }));
   const json before = stats();
 
   // Line 2 is bad: it is named; with ?strict=true nothing is taken.
@@ -630,6 +631,39 @@ TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
   EXPECT_NE(m.find(R"(seg_delivery_requests_total{endpoint="POST /v2/bot/message/reply",outcome="reply_refused"} 1)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(seg_outbox_requests{standing="failed"} 1)"), std::string::npos) << m;
   EXPECT_EQ(line.rateLimitExceeded(), 0u);
+  EXPECT_EQ(service_->stop(), 0);
+}
+
+// A campaign through LINE's demographic filter: its audience uploaded, its
+// narrowcast accepted (202), then LINE asked about its progress until it
+// succeeded; the outcome is kept in the store (also after a restart).
+TEST_F(Service, NarrowcastProgressIsFollowedToItsEnd) {
+  LineStandIn line;
+  const std::string program = dir_ + "/program.seg";
+  writeFile(program, readFile(programPath()) +
+                         "\ncampaign women {\n  to everyone and line.gender == female\n  at 2030-01-01 10:00\n  send hello_back\n}\n");
+  ServiceOptions options;
+  options.program = program;
+  options.accessToken = "stand-in-token";
+  options.config = deliveryConfig(dir_, line);
+  start(options);
+  for (int i = 0; i < 3; ++i) ASSERT_EQ(postWebhook(body(followEvent(fmt::format("nf-{}", i), loadUserId(300 + i)))).status, 200);
+  EXPECT_TRUE(eventually([&] { return stats()["friends"] == 3; }));
+  const HttpResult planned = http_.post(service_->adminUrl() + "/v1/campaign?name=women", "", "application/json");
+  ASSERT_EQ(planned.status, 200) << planned.body;
+  json narrowcasts;
+  EXPECT_TRUE(eventually([&] {
+    narrowcasts = admin("/v1/narrowcasts");
+    return narrowcasts["narrowcasts"].size() == 1 && narrowcasts["narrowcasts"][0].contains("progress");
+  }, 30)) << narrowcasts.dump(2) << line.journal();
+  ASSERT_EQ(narrowcasts["narrowcasts"].size(), 1u);
+  EXPECT_EQ(narrowcasts["narrowcasts"][0]["progress"]["phase"], "succeeded");
+  EXPECT_FALSE(narrowcasts["narrowcasts"][0]["request_id"].get<std::string>().empty());
+  EXPECT_NE(line.journal().find("GET /v2/bot/message/progress/narrowcast"), std::string::npos) << line.journal();
+  EXPECT_NE(metrics().find(R"(seg_narrowcasts_completed_total{phase="succeeded"} 1)"), std::string::npos) << metrics();
+  EXPECT_EQ(service_->stop(), 0);
+  start(options);
+  EXPECT_EQ(admin("/v1/narrowcasts")["narrowcasts"][0]["progress"]["phase"], "succeeded");
   EXPECT_EQ(service_->stop(), 0);
 }
 
