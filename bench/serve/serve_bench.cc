@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -183,7 +184,9 @@ int main(int argc, char** argv) {
   std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", &local);
   std::stringstream text;
   text << std::ifstream(program).rdbuf()
-       << fmt::format("\nsegment bench_few = bucket(\"bench\") < 1%\ncampaign bench_flash {{\n  to bench_few\n  at {}\n  send intro\n}}\n", when);
+       << fmt::format("\nsegment bench_few = bucket(\"bench\") < 1%\ncampaign bench_flash_{} {{\n  to bench_few\n  at {}\n  send intro\n}}\n"
+                      "scenario bench_steps on cart_add {{\n  after 5s: send intro\n}}\n",
+                      run, when);
   const std::string timed = store + ".bench.seg";
   std::ofstream(timed) << text.str();
   options.program = timed;
@@ -209,6 +212,39 @@ int main(int argc, char** argv) {
   const double late = std::chrono::duration<double>(std::chrono::system_clock::now() - std::chrono::system_clock::from_time_t(at)).count();
   const auto n = multicasts() - already;
   fmt::print("  {} multicast requests in the outbox {:.2f} s after the campaign's time\n", n, late);
+
+  // Scenario steps: 200 friends put something in their carts; each one's
+  // step is due 5 s after its enrolment.
+  fmt::print("== scenario steps after their due time (200 friends, `after 5s`)\n");
+  // Pushes to the bench's 200 friends (other pushes come due meanwhile).
+  std::set<std::string> benchFriends;
+  for (int i = 0; i < 200; ++i) benchFriends.insert(loadUserId(900000000 + i));
+  const auto pushes = [&] {
+    std::size_t n = 0;
+    std::string after;
+    while (true) {
+      const auto r = http.get(again.adminUrl() + "/v1/outbox?path=/v2/bot/message/push&full=true&limit=10000" + (after.empty() ? "" : "&after=" + after));
+      if (r.status != 200) return n;
+      const nlohmann::json page = nlohmann::json::parse(r.body);
+      for (const auto& request : page["requests"]) n += benchFriends.contains(request["request"]["body"].value("to", ""));
+      if (page["next"].is_null()) return n;
+      after = page["next"].get<std::string>();
+    }
+  };
+  std::string events;
+  for (int i = 0; i < 200; ++i) {
+    events += fmt::format(R"({{"user_id":"{}","event":"cart_add","time":"{}","product":"bench","price":100}})",
+                          loadUserId(900000000 + i), "2026-12-04T10:00:00+09:00") + "\n";
+  }
+  const auto posted = Clock::now();
+  const auto fed = http.post(again.adminUrl() + "/v1/events?again=true", events, "application/x-ndjson");
+  const auto acceptedAt = Clock::now();
+  if (fed.status != 200) fmt::print("  the feed answered {}: {}\n", fed.status, fed.body);
+  while (pushes() < 200 && Clock::now() - posted < std::chrono::seconds(60)) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  // Enrolled between the post and its answer: due between 5 s after each.
+  fmt::print("  {} step requests in the outbox at most {:.2f} s after they were due (the feed's answer + 5 s; {:.2f} s after its post + 5 s)\n", pushes(),
+             std::chrono::duration<double>(Clock::now() - acceptedAt).count() - 5,
+             std::chrono::duration<double>(Clock::now() - posted).count() - 5);
   again.stop();
   std::remove(timed.c_str());
   return 0;

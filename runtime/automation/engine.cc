@@ -770,6 +770,19 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
 
 // ------------------------------------------------------------------- clock
 
+std::optional<std::int64_t> AutomationEngine::nextDue() const {
+  std::optional<std::int64_t> next;
+  const auto consider = [&](std::int64_t t) { next = next ? std::min(*next, t) : t; };
+  const AutomationState& a = state().automation();
+  if (!a.timers().empty()) consider(a.timers().begin()->due);
+  if (!a.expiring().empty()) consider(a.expiring().begin()->first);
+  if (!automation_.menus.empty() && clock_ != 0) consider(nextDayStart(clock_));
+  for (const ir::CampaignIr& c : automation_.campaigns) {
+    if (a.campaignRecord(c.name) == nullptr) consider(c.at);
+  }
+  return next;
+}
+
 void AutomationEngine::advanceTo(std::int64_t now) {
   if (clock_ == 0) {
     // Started: everyone's menu is brought up to date once, in bulk.

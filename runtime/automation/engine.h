@@ -154,6 +154,9 @@ class AutomationEngine {
   // Returns false when the event was already handled (a redelivery).
   bool handle(const InboundEvent& event, std::int64_t now);
   void advanceTo(std::int64_t now);
+  // When advanceTo next has work (a step, a campaign, a day's menus, a
+  // reply's token running out); nullopt when nothing is scheduled.
+  std::optional<std::int64_t> nextDue() const;
   // Plans a campaign at `now`: with `record`, its requests go to the outbox
   // and it counts as sent; without, nothing changes (a preview).
   CampaignReport runCampaign(const std::string& name, std::int64_t now, bool record);

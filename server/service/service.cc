@@ -211,8 +211,17 @@ void Service::Core::loop() {
     }
     if (exiting && (waiting == 0 || SteadyClock::now() >= **drainUntil)) break;
     if (waiting > 0) continue;
+    // Until the next due work (times are whole seconds: due at T, it runs
+    // once the clock reaches T), a tick at most.
+    auto wake = SteadyClock::now() + kTick;
+    if (const auto due = run->engine->nextDue()) {
+      const auto untilDue = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*due)) - std::chrono::system_clock::now();
+      // Never a spin: work due already (what advanceTo could not do) waits 10 ms.
+      const auto soonest = SteadyClock::now() + std::chrono::milliseconds(10);
+      wake = std::clamp(SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(untilDue), soonest, wake);
+    }
     std::unique_lock lock(loopMutex);
-    loopWake.wait_for(lock, kTick, [&] { return !tasks.empty() || loopExit != exiting || wokenForInbox; });
+    loopWake.wait_until(lock, wake, [&] { return !tasks.empty() || loopExit != exiting || wokenForInbox; });
     wokenForInbox = false;
   }
   // Tasks that came too late are refused, not left waiting.
