@@ -132,8 +132,26 @@ int runPlan(const PlanCommand& c) {
 
 struct OutboxCommand {
   std::string program, store, at, confirm, response;
-  bool json = false;
+  bool json = false, failed = false;
 };
+
+// Requests LINE refused for good, with its answer (a sender's record).
+int listFailed(const AutomationState& automation, const TimeZone& zone, bool json) {
+  const auto& failed = automation.failed();
+  if (!json) fmt::print("{} requests LINE refused\n", failed.size());
+  for (const auto& [key, f] : failed) {
+    const send::LineRequest request = send::LineRequest::fromJson(f.entry.request);
+    if (json) {
+      fmt::print("{}\n", nlohmann::json{{"key", key}, {"method", request.method}, {"path", request.path},
+                                        {"failed_at", zone.formatInstant(f.failedAt)},
+                                        {"line", nlohmann::json::parse(f.failure, nullptr, false)}}
+                             .dump());
+    } else {
+      fmt::print("  {:<6} {:<32} {}  {}\n    LINE: {}\n", request.method, request.path, zone.formatInstant(f.failedAt), key, f.failure);
+    }
+  }
+  return kExitOk;
+}
 
 int runOutbox(const OutboxCommand& c) {
   auto session = openSession(c.program, c.store, !c.confirm.empty());
@@ -146,13 +164,17 @@ int runOutbox(const OutboxCommand& c) {
     return kExitOk;
   }
   const TimeZone zone = *TimeZone::find(session->program.timezone);
+  if (c.failed) return listFailed(session->store->state().automation(), zone, c.json);
   const std::vector<HandOut> due = session->engine->due(*now);
   const std::size_t waiting = session->store->state().automation().outbox().size();
   if (c.json) {
     for (const HandOut& h : due) fmt::print("{}\n", h.request.toJson());
     return kExitOk;
   }
-  fmt::print("{} requests due at {} ({} in the outbox)\n", due.size(), zone.formatInstant(*now), waiting);
+  fmt::print("{} requests due at {} ({} in the outbox{})\n", due.size(), zone.formatInstant(*now), waiting,
+             session->store->state().automation().failed().empty()
+                 ? ""
+                 : fmt::format("; {} refused by LINE: `segc outbox --failed`", session->store->state().automation().failed().size()));
   for (const HandOut& h : due) {
     std::size_t recipients = 1;
     if (h.request.body.is_object() && h.request.body.contains("to") && h.request.body["to"].is_array()) {
@@ -412,6 +434,7 @@ Command addOutboxCommand(CLI::App& app) {
   outbox->add_flag("--json", c->json, "One request a line, as JSON, for a sender");
   outbox->add_option("--confirm", c->confirm, "Mark the request with this key as made");
   outbox->add_option("--response", c->response, "LINE's response body (audience uploads need it)");
+  outbox->add_flag("--failed", c->failed, "List the requests LINE refused for good, with its answer");
   return {outbox, [c] { return runOutbox(*c); }};
 }
 

@@ -632,6 +632,11 @@ TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
   EXPECT_NE(m.find(R"(seg_outbox_requests{standing="failed"} 1)"), std::string::npos) << m;
   EXPECT_EQ(line.rateLimitExceeded(), 0u);
   EXPECT_EQ(service_->stop(), 0);
+  // segc shows the same, from the store.
+  const CliRun listed = segc(fmt::format("outbox {} --store {} --failed", quote(programPath()), quote(store_)));
+  EXPECT_EQ(listed.exit, 0) << listed.out;
+  EXPECT_NE(listed.out.find("1 requests LINE refused"), std::string::npos) << listed.out;
+  EXPECT_NE(listed.out.find("'to'"), std::string::npos) << listed.out;
 }
 
 // A campaign through LINE's demographic filter: its audience uploaded, its
