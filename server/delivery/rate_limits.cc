@@ -35,6 +35,7 @@ RateLimiter::Bucket& RateLimiter::bucket(const std::string& endpoint) {
   const double perSecond = limit(endpoint);
   Bucket b;
   b.interval = std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(1.0 / perSecond));
+  b.serial = perSecond <= 10;
   const double size = std::max(1.0, std::floor(perSecond / 10));
   b.burst = b.interval * static_cast<long>(size - 1);
   return buckets_.emplace(endpoint, b).first->second;
@@ -42,19 +43,48 @@ RateLimiter::Bucket& RateLimiter::bucket(const std::string& endpoint) {
 
 // A generic cell rate algorithm: a request may go at the theoretical
 // arrival time less the tolerance; each one moves that time an interval on.
-SteadyClock::time_point RateLimiter::reserve(const std::string& endpoint) {
-  std::lock_guard lock(mutex_);
+std::optional<SteadyClock::time_point> RateLimiter::reserve(const std::string& endpoint) {
+  std::unique_lock lock(mutex_);
   Bucket& b = bucket(endpoint);
+  if (b.serial) {
+    free_.wait(lock, [&] { return !b.busy || stopping_; });
+    b.busy = true;
+  }
+  if (stopping_) {
+    b.busy = false;
+    return std::nullopt;
+  }
   const auto now = SteadyClock::now();
   const auto at = std::max(now, b.theoreticalArrival - b.burst);
   b.theoreticalArrival = std::max(b.theoreticalArrival, now) + b.interval;
   return at;
 }
 
+void RateLimiter::finished(const std::string& endpoint) {
+  {
+    std::lock_guard lock(mutex_);
+    Bucket& b = bucket(endpoint);
+    if (!b.serial) return;
+    b.busy = false;
+    b.theoreticalArrival = std::max(b.theoreticalArrival, SteadyClock::now() + b.interval);
+  }
+  free_.notify_all();
+}
+
+void RateLimiter::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+  }
+  free_.notify_all();
+}
+
 void RateLimiter::pause(const std::string& endpoint, SteadyClock::duration pause) {
   std::lock_guard lock(mutex_);
   Bucket& b = bucket(endpoint);
-  b.theoreticalArrival = std::max(b.theoreticalArrival, SteadyClock::now() + pause);
+  // At least an interval, whatever the pause: a short backoff must not
+  // send the next request sooner than the pace.
+  b.theoreticalArrival = std::max(b.theoreticalArrival, SteadyClock::now() + std::max(pause, b.interval));
 }
 
 }  // namespace seg::delivery

@@ -37,6 +37,7 @@ void Sender::stop() {
     if (stopping_ && workers_.empty()) return;
     stopping_ = true;
   }
+  limiter_.stop();
   ready_.notify_all();
   for (std::thread& t : workers_) t.join();
   workers_.clear();
@@ -91,11 +92,17 @@ void Sender::work() {
     Job job = std::move(queue_.begin()->second);
     queue_.erase(queue_.begin());
     lock.unlock();
-    // LINE's pace: wait for this endpoint's slot (a stop cuts the wait short).
+    // LINE's pace: wait for this endpoint's slot (a stop cuts the wait short;
+    // the request stays in the outbox for the next start).
     const auto slot = limiter_.reserve(job.endpoint);
-    if (slot > SteadyClock::now()) {
+    if (!slot) return;
+    if (*slot > SteadyClock::now()) {
       lock.lock();
-      if (ready_.wait_until(lock, slot, [this] { return stopping_; })) return;
+      if (ready_.wait_until(lock, *slot, [this] { return stopping_; })) {
+        lock.unlock();
+        limiter_.finished(job.endpoint);
+        return;
+      }
       lock.unlock();
     }
     std::string token;
@@ -108,6 +115,7 @@ void Sender::work() {
       result.error = e.what();
       result.nothingSent = true;
     }
+    limiter_.finished(job.endpoint);
     if (result.outcome == Outcome::Unauthorized && !token.empty()) token_.refused(token);
     metrics_.add("seg_delivery_requests_total", {{"endpoint", job.endpoint}, {"outcome", outcomeName(result.outcome)}});
     if (result.status != 0) metrics_.observe("seg_delivery_request_seconds", {{"endpoint", job.endpoint}}, result.seconds);
