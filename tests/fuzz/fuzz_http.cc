@@ -12,6 +12,7 @@
 // corpus, not only the one file.
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -21,6 +22,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -86,6 +88,21 @@ class FuzzedService {
   }
 
  private:
+  // libFuzzer's timer signal can interrupt connect: the connection then
+  // goes on, and is waited for.
+  static bool connectTo(int fd, const sockaddr_in& address) {
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&address), sizeof address) == 0) return true;
+    if (errno != EINTR) return false;
+    pollfd writable{fd, POLLOUT, 0};
+    while (::poll(&writable, 1, 5000) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t length = sizeof error;
+    ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+    errno = error;
+    return error == 0;
+  }
+
   // Writes the bytes, half-closes and reads until the service closes (or
   // 5 s pass: then the service hung on this input).
   static void exchange(unsigned short port, const std::uint8_t* data, std::size_t size) {
@@ -98,12 +115,20 @@ class FuzzedService {
     address.sin_family = AF_INET;
     address.sin_port = htons(port);
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) std::abort();
+    // Closed with a reset: tens of thousands of connections a minute would
+    // otherwise leave loopback's ports in TIME_WAIT, and connect would fail.
+    linger reset{1, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
+    if (!connectTo(fd, address)) {
+      std::fprintf(stderr, "fuzz_http: cannot connect to port %u: %s\n", port, std::strerror(errno));
+      std::abort();
+    }
     // The service may answer (413, 400) and close before it has read
     // everything: a failed write is an answer too.
     std::size_t written = 0;
     while (written < size) {
       const ssize_t n = ::send(fd, data + written, size - written, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;  // libFuzzer's timer signal
       if (n <= 0) break;
       written += static_cast<std::size_t>(n);
     }
@@ -111,7 +136,7 @@ class FuzzedService {
     char buffer[8192];
     for (;;) {
       const ssize_t n = ::recv(fd, buffer, sizeof buffer, 0);
-      if (n > 0) continue;
+      if (n > 0 || (n < 0 && errno == EINTR)) continue;
       if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
         std::fprintf(stderr, "fuzz_http: no end of answer from port %u within 5 s\n", port);
         std::abort();
