@@ -674,8 +674,8 @@ TEST_F(Service, NarrowcastProgressIsFollowedToItsEnd) {
 
 // Faults at LINE (500s before and after accepting, 429s, answers that
 // never come) and kill -9 of the service while it sends, again and again:
-// every friend gets the welcome once and the reply once, every retry key
-// is accepted once (a repeat only ever with the same key), nothing is
+// every friend gets the welcome once and the reply once (a repeat only
+// ever with the same key), nothing is
 // lost, and seg's own pace never exceeds LINE's limit (here 40 pushes/s).
 TEST_F(Service, DeliveryUnderFaultsAndKillsSendsEachOnce) {
   const int kills = std::getenv("SEG_DELIVERY_KILLS") ? std::atoi(std::getenv("SEG_DELIVERY_KILLS")) : 5;
@@ -721,7 +721,9 @@ TEST_F(Service, DeliveryUnderFaultsAndKillsSendsEachOnce) {
                          (pushes.count("\"" + user + "\" こんにちは") ? pushes.at("\"" + user + "\" こんにちは") : 0);
     EXPECT_EQ(answered, 1) << user;
   }
-  for (const auto& [key, times] : line.acceptedByKey()) EXPECT_EQ(times, 1) << key;
+  // (The stand-in answers a known retry key with 409, never a second
+  // acceptance: what can go wrong is a repeat under a new key, or a reply
+  // doubled by a push, which the counts per friend above catch.)
   EXPECT_EQ(line.rateLimitExceeded(), 0u) << "seg went faster than LINE's limit";
   std::cout << kills << " kills while sending: " << line.requestsSeen() << " requests seen by the stand-in, "
             << line.faultsAnswered() << " scripted faults, " << line.conflicts() << " retries answered 409, "

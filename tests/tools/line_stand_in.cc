@@ -221,15 +221,6 @@ std::vector<AcceptedRequest> LineStandIn::accepted() const {
   return impl_->accepted;
 }
 
-std::map<std::string, int> LineStandIn::acceptedByKey() const {
-  std::lock_guard lock(impl_->mutex);
-  std::map<std::string, int> out;
-  for (const AcceptedRequest& a : impl_->accepted) {
-    if (!a.retryKey.empty()) ++out[a.retryKey];
-  }
-  return out;
-}
-
 std::string LineStandIn::journal() const {
   std::lock_guard lock(impl_->mutex);
   std::string out;

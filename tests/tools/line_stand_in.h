@@ -56,8 +56,6 @@ class LineStandIn {
   void setFaults(StandInFaults faults);
 
   std::vector<AcceptedRequest> accepted() const;
-  // How often each retry key was accepted (every value must be 1).
-  std::map<std::string, int> acceptedByKey() const;
   std::size_t requestsSeen() const { return seen_; }
   std::size_t rateLimitExceeded() const { return overLimit_; }
   std::size_t conflicts() const { return conflicts_; }  // 409s for keys accepted before
