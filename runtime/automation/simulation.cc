@@ -10,7 +10,7 @@ std::size_t LineStandIn::take(AutomationEngine& engine, std::int64_t now) {
     for (const HandOut& h : due) {
       if (observe) observe(h);
       std::string response;
-      if (h.request.path == "/v2/bot/audienceGroup/upload" && h.request.method == "POST") {
+      if (send::createsAudience(h.request)) {
         response = fmt::format("{{\"audienceGroupId\": {}}}", ++audienceIds_);
       }
       if (h.request.method == "GET" && h.request.path.rfind("/v2/bot/richmenu/alias/", 0) == 0) {

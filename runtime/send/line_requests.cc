@@ -10,14 +10,17 @@ namespace seg::send {
 namespace {
 
 constexpr const char* kJson = "application/json";
+constexpr const char* kMultipart = "multipart/form-data";
+constexpr const char* kUploadPath = "/v2/bot/audienceGroup/upload";
+constexpr const char* kUploadByFilePath = "/v2/bot/audienceGroup/upload/byFile";
 constexpr std::string_view kAliasPath = "/v2/bot/richmenu/alias/";
 
-LineRequest request(std::string key, const char* method, std::string path, Json body) {
+LineRequest request(std::string key, const char* method, std::string path, Json body, const char* contentType = kJson) {
   LineRequest r;
   r.key = std::move(key);
   r.method = method;
   r.path = std::move(path);
-  if (!body.is_null()) r.headers.emplace_back("Content-Type", kJson);
+  if (!body.is_null()) r.headers.emplace_back("Content-Type", contentType);
   r.body = std::move(body);
   return r;
 }
@@ -130,17 +133,57 @@ LineRequest narrowcast(std::string key, const std::string& audienceGroupId, Json
   return retryable(std::move(key), "/v2/bot/message/narrowcast", std::move(body));
 }
 
+namespace {
+
+std::string shortened(const std::string& description) {
+  return description.substr(0, std::min(description.size(), kMaxAudienceDescription));
+}
+
+void checkUploadSize(const std::vector<std::string>& ids, std::size_t most) {
+  if (ids.size() > most) throw std::invalid_argument(fmt::format("an audience upload holds at most {} IDs, not {}", most, ids.size()));
+}
+
+// A text file with one user ID a line, as LINE takes it.
+std::string idFile(const std::vector<std::string>& ids) {
+  std::string out;
+  out.reserve(ids.size() * 34);
+  for (const std::string& id : ids) {
+    out += id;
+    out += '\n';
+  }
+  return out;
+}
+
+}  // namespace
+
 LineRequest createAudience(std::string key, const std::string& description, const std::vector<std::string>& ids) {
-  if (ids.size() > kMaxAudienceUpload) throw std::invalid_argument("an audience upload holds at most 10,000 IDs");
-  std::string shortDescription = description.substr(0, std::min(description.size(), kMaxAudienceDescription));
-  return request(std::move(key), "POST", "/v2/bot/audienceGroup/upload",
-                 {{"description", shortDescription}, {"isIfaAudience", false}, {"audiences", audienceIds(ids)}});
+  checkUploadSize(ids, kMaxAudienceUpload);
+  return request(std::move(key), "POST", kUploadPath,
+                 {{"description", shortened(description)}, {"isIfaAudience", false}, {"audiences", audienceIds(ids)}});
 }
 
 LineRequest addToAudience(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids) {
-  if (ids.size() > kMaxAudienceUpload) throw std::invalid_argument("an audience upload holds at most 10,000 IDs");
-  return request(std::move(key), "PUT", "/v2/bot/audienceGroup/upload",
+  checkUploadSize(ids, kMaxAudienceUpload);
+  return request(std::move(key), "PUT", kUploadPath,
                  {{"audienceGroupId", audienceGroupIdJson(audienceGroupId)}, {"audiences", audienceIds(ids)}});
+}
+
+LineRequest createAudienceByFile(std::string key, const std::string& description, const std::vector<std::string>& ids) {
+  checkUploadSize(ids, kMaxAudienceFile);
+  return request(std::move(key), "POST", kUploadByFilePath,
+                 {{"description", shortened(description)}, {"isIfaAudience", false}, {"file", idFile(ids)}}, kMultipart);
+}
+
+LineRequest addToAudienceByFile(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids) {
+  checkUploadSize(ids, kMaxAudienceFile);
+  return request(std::move(key), "PUT", kUploadByFilePath,
+                 {{"audienceGroupId", audienceGroupIdJson(audienceGroupId)}, {"file", idFile(ids)}}, kMultipart);
+}
+
+bool isMultipart(const LineRequest& request) { return request.header("Content-Type") == kMultipart; }
+
+bool createsAudience(const LineRequest& request) {
+  return request.method == "POST" && (request.path == kUploadPath || request.path == kUploadByFilePath);
 }
 
 std::string audiencePlaceholder(const std::string& uploadKey) { return "{{audienceGroupId of " + uploadKey + "}}"; }
@@ -179,7 +222,7 @@ std::optional<Resolution> resolutionOf(const LineRequest& request, const std::st
     throw std::invalid_argument(fmt::format("LINE's response to {} {} carries `{}`; give it (such as {{\"{}\": ...}})",
                                             request.method, request.path, field, field));
   };
-  if (request.method == "POST" && request.path == "/v2/bot/audienceGroup/upload") {
+  if (createsAudience(request)) {
     const Json id = parsed("audienceGroupId");
     if (!id.is_number_integer()) throw std::invalid_argument("`audienceGroupId` in LINE's response is not a number");
     return Resolution{audiencePlaceholder(request.key), id};

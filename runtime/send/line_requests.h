@@ -27,6 +27,7 @@ inline constexpr std::size_t kMaxMessages = 5;
 inline constexpr std::size_t kMaxMulticast = 500;
 inline constexpr std::size_t kMaxBulkMenu = 500;
 inline constexpr std::size_t kMaxAudienceUpload = 10000;
+inline constexpr std::size_t kMaxAudienceFile = 1500000;  // IDs in one file upload
 inline constexpr std::size_t kMaxTextCharacters = 5000;
 inline constexpr std::size_t kMaxAudienceDescription = 120;
 // A reply token must be used within a minute of the webhook, and never
@@ -73,6 +74,14 @@ LineRequest narrowcast(std::string key, const std::string& audienceGroupId, Json
 // Audiences: create with up to 10,000 IDs, then add in batches.
 LineRequest createAudience(std::string key, const std::string& description, const std::vector<std::string>& ids);
 LineRequest addToAudience(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids);
+// The same by file (api-data.line.me), up to 1,500,000 IDs a request: one
+// request where JSON would need up to 150. The request is multipart; its
+// body holds the form's fields, `file` being the IDs one per line.
+LineRequest createAudienceByFile(std::string key, const std::string& description, const std::vector<std::string>& ids);
+LineRequest addToAudienceByFile(std::string key, const std::string& audienceGroupId, const std::vector<std::string>& ids);
+bool isMultipart(const LineRequest& request);
+// Whether `request` creates an audience (by JSON or by file).
+bool createsAudience(const LineRequest& request);
 // The placeholder a dependent request carries until the upload `key` is
 // confirmed with LINE's response.
 std::string audiencePlaceholder(const std::string& uploadKey);

@@ -26,6 +26,26 @@ std::string baseFor(const service::DeliveryConfig& config, const std::string& pa
   return path.ends_with("/byFile") ? config.dataApiBase : config.apiBase;
 }
 
+std::string jsonBody(const send::Json& body) {
+  return body.is_null() ? "" : body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+// A multipart request's fields: `file` as a text file, the rest as values.
+std::vector<http::FormPart> formParts(const send::Json& fields) {
+  std::vector<http::FormPart> parts;
+  for (const auto& [name, value] : fields.items()) {
+    http::FormPart part;
+    part.name = name;
+    part.value = value.is_string() ? value.get<std::string>() : value.dump();
+    if (name == "file") {
+      part.filename = "audience.txt";
+      part.contentType = "text/plain";
+    }
+    parts.push_back(std::move(part));
+  }
+  return parts;
+}
+
 }  // namespace
 
 // ----------------------------------------------------------------- tokens
@@ -112,14 +132,14 @@ bool safeToRepeat(const send::LineRequest& request) {
 
 CallResult call(http::Client& client, const service::DeliveryConfig& config, const std::string& token,
                 const send::LineRequest& request) {
+  const bool multipart = send::isMultipart(request);
   http::HeaderList headers = {{"Authorization", "Bearer " + token}};
-  for (const auto& h : request.headers) headers.push_back(h);
-  std::string body;
-  if (!request.body.is_null()) {
-    headers.emplace_back("Content-Type", "application/json");
-    body = request.body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  for (const auto& h : request.headers) {
+    if (!(multipart && h.first == "Content-Type")) headers.push_back(h);  // the client adds it with the boundary
   }
-  const http::ClientResponse r = client.request(request.method, baseFor(config, request.path) + request.path, body, headers);
+  const std::string url = baseFor(config, request.path) + request.path;
+  const http::ClientResponse r = multipart ? client.multipart(request.method, url, formParts(request.body), headers)
+                                           : client.request(request.method, url, jsonBody(request.body), headers);
   CallResult out;
   out.status = r.status;
   out.body = r.body;

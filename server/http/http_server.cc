@@ -379,6 +379,20 @@ void Server::Impl::accept() {
   });
 }
 
+std::vector<Route> routesUnder(const std::string& prefix, std::size_t maxBodyBytes, std::function<Response(Request&)> handle) {
+  std::vector<Route> routes;
+  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
+    Route route;
+    route.method = method;
+    route.path = prefix;
+    route.prefix = true;
+    route.maxBodyBytes = maxBodyBytes;
+    route.handle = handle;
+    routes.push_back(std::move(route));
+  }
+  return routes;
+}
+
 Server::Server(ServerOptions options, std::vector<Route> routes)
     : impl_(std::make_unique<Impl>(std::move(options), std::move(routes))) {}
 

@@ -62,6 +62,10 @@ struct Route {
   bool prefix = false;
 };
 
+// Routes for every method (GET, POST, PUT, DELETE) and every path under
+// `prefix` to one handler: a proxy, a stand-in for another service.
+std::vector<Route> routesUnder(const std::string& prefix, std::size_t maxBodyBytes, std::function<Response(Request&)> handle);
+
 struct ServerOptions {
   std::string address = "127.0.0.1";
   unsigned short port = 0;  // 0: any free port (see Server::port())

@@ -83,6 +83,17 @@ struct StoreView {
   }
 };
 
+// Polls until `done` holds (the loop acts within a second or so); false on timeout.
+template <typename Done>
+bool eventually(Done done, double seconds = 15) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
 class Service : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -115,16 +126,6 @@ class Service : public ::testing::Test {
     return r.status == 0 ? json() : json::parse(r.body, nullptr, false);
   }
   json stats() { return admin("/v1/stats"); }
-  // Polls until `done` holds (the loop acts within a second or so); false on timeout.
-  template <typename Done>
-  bool eventually(Done done, double seconds = 15) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (done()) return true;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return false;
-  }
   bool outboxHas(const std::string& path, const std::string& text) {
     const json out = admin("/v1/outbox?full=true&limit=10000");
     for (const json& r : out["requests"]) {
@@ -778,17 +779,7 @@ unsigned short freePort() {
 class LineApiRouter {
  public:
   LineApiRouter(std::string messaging, std::string audience) : messaging_(std::move(messaging)), audience_(std::move(audience)) {
-    std::vector<http::Route> routes;
-    for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-      http::Route route;
-      route.method = method;
-      route.path = "/v2/";
-      route.prefix = true;
-      route.maxBodyBytes = 4 << 20;
-      route.handle = [this](http::Request& r) { return forward(r); };
-      routes.push_back(route);
-    }
-    server_ = std::make_unique<http::Server>(http::ServerOptions{}, std::move(routes));
+    server_ = std::make_unique<http::Server>(http::ServerOptions{}, http::routesUnder("/v2/", 64 << 20, [this](http::Request& r) { return forward(r); }));
     server_->start();
   }
   std::string url() const { return fmt::format("http://127.0.0.1:{}", server_->port()); }
@@ -835,6 +826,50 @@ std::string prismPath() {
 
 }  // namespace
 
+// Two Prism mocks, of LINE's messaging-api.yml and manage-audience.yml,
+// behind one router; Prism logs every request that breaks its description.
+class PrismLine {
+ public:
+  PrismLine(const std::string& spec, const std::string& dir)
+      : dir_(dir),
+        messagingPort_(freePort()),
+        audiencePort_(freePort()),
+        messaging_({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(messagingPort_), spec + "/messaging-api.yml"}, dir + "/prism-messaging.log"),
+        audience_({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(audiencePort_), spec + "/manage-audience.yml"}, dir + "/prism-audience.log"),
+        router_(fmt::format("http://127.0.0.1:{}", messagingPort_), fmt::format("http://127.0.0.1:{}", audiencePort_)) {}
+
+  // Once both answer a request their descriptions allow.
+  bool ready() {
+    HttpClient probe(2);
+    const Headers auth = {{"Authorization", "Bearer a-token"}};
+    return eventually([&] {
+      return probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/message/quota", messagingPort_), auth).status == 200 &&
+             probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/audienceGroup/list?page=1", audiencePort_), auth).status == 200;
+    }, 60);
+  }
+  LineApiRouter& router() { return router_; }
+  std::string log() const { return readFile(dir_ + "/prism-messaging.log") + readFile(dir_ + "/prism-audience.log"); }
+  std::vector<std::string> violations() const {
+    std::vector<std::string> out;
+    std::istringstream in(log());
+    for (std::string l; std::getline(in, l);) {
+      if (l.find("Violation") != std::string::npos || l.find("did not pass") != std::string::npos) out.push_back(l);
+    }
+    return out;
+  }
+
+ private:
+  std::string dir_;
+  unsigned short messagingPort_, audiencePort_;
+  Child messaging_, audience_;
+  LineApiRouter router_;
+};
+
+#define SKIP_WITHOUT_PRISM(spec)                                                                                        \
+  const auto spec = openapi::lineOpenApiDirectory();                                                                    \
+  if (!spec) GTEST_SKIP() << "LINE's OpenAPI files (../shared/line-openapi) are not here: not validated";              \
+  if (!fs::exists(prismPath())) GTEST_SKIP() << "Prism (" << prismPath() << ") is not installed (./setup.sh test installs it): not validated"
+
 // What the shop's program sends through seg serve — welcomes, replies, the
 // day's rich menus (alias lookups, bulk links), a campaign as audience
 // uploads and narrowcasts, one as multicasts — is made to Prism mocking
@@ -842,20 +877,10 @@ std::string prismPath() {
 // breaks them (Prism answers a violation with 400/422, which seg would keep
 // as failed, and logs it).
 TEST_F(Service, WhatSegSendsPassesLinesOwnApiDescription) {
-  const auto spec = openapi::lineOpenApiDirectory();
-  if (!spec) GTEST_SKIP() << "LINE's OpenAPI files (../shared/line-openapi) are not here: not validated";
-  if (!fs::exists(prismPath())) GTEST_SKIP() << "Prism (" << prismPath() << ") is not installed (./setup.sh test installs it): not validated";
-  const unsigned short messagingPort = freePort(), audiencePort = freePort();
-  Child messaging({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(messagingPort), *spec + "/messaging-api.yml"}, dir_ + "/prism-messaging.log");
-  Child audience({prismPath(), "mock", "-h", "127.0.0.1", "-p", std::to_string(audiencePort), *spec + "/manage-audience.yml"}, dir_ + "/prism-audience.log");
-  // Ready once both answer a request their descriptions allow.
-  HttpClient probe(2);
-  const Headers auth = {{"Authorization", "Bearer a-token"}};
-  ASSERT_TRUE(eventually([&] {
-    return probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/message/quota", messagingPort), auth).status == 200 &&
-           probe.get(fmt::format("http://127.0.0.1:{}/v2/bot/audienceGroup/list?page=1", audiencePort), auth).status == 200;
-  }, 60)) << readFile(dir_ + "/prism-messaging.log");
-  LineApiRouter line(fmt::format("http://127.0.0.1:{}", messagingPort), fmt::format("http://127.0.0.1:{}", audiencePort));
+  SKIP_WITHOUT_PRISM(spec);
+  PrismLine prism(*spec, dir_);
+  ASSERT_TRUE(prism.ready()) << prism.log();
+  LineApiRouter& line = prism.router();
 
   // The shop's program (without quiet hours, so it sends now) on a store of 3,000 friends.
   const std::string program = dir_ + "/shop.seg";
@@ -888,25 +913,48 @@ TEST_F(Service, WhatSegSendsPassesLinesOwnApiDescription) {
   const json failed = admin("/v1/outbox?standing=failed&full=true");
   EXPECT_EQ(failed["failed"], 0) << failed.dump(2);
   EXPECT_EQ(service_->stop(), 0);
-  std::size_t violations = 0;
-  for (const char* log : {"/prism-messaging.log", "/prism-audience.log"}) {
-    std::istringstream in(readFile(dir_ + log));
-    for (std::string l; std::getline(in, l);) {
-      if (l.find("Violation") != std::string::npos || l.find("did not pass") != std::string::npos) {
-        ++violations;
-        ADD_FAILURE() << log << ": " << l;
-      }
-    }
-  }
+  const std::vector<std::string> violations = prism.violations();
+  for (const std::string& v : violations) ADD_FAILURE() << v;
   // Every kind the program makes went through.
   const auto made = line.byEndpoint();
   for (const char* endpoint : {"POST /v2/bot/message/push", "POST /v2/bot/message/reply", "POST /v2/bot/message/narrowcast",
                                "POST /v2/bot/audienceGroup/upload", "GET /v2/bot/richmenu/alias/{id}", "POST /v2/bot/richmenu/bulk/link"}) {
     EXPECT_TRUE(made.contains(endpoint)) << endpoint << " was not made";
   }
-  std::cout << line.forwarded() << " requests made to Prism (LINE's OpenAPI files), " << violations << " violations:";
+  std::cout << line.forwarded() << " requests made to Prism (LINE's OpenAPI files), " << violations.size() << " violations:";
   for (const auto& [endpoint, n] : made) std::cout << " " << endpoint << " " << n << ";";
   std::cout << "\n";
+}
+
+// An audience larger than one JSON upload goes up as a file to api-data
+// (multipart, one ID a line), and Prism finds it as manage-audience.yml
+// describes it; the narrowcast then names the audience LINE created.
+TEST_F(Service, LargeAudiencesGoUpAsFilesLineAccepts) {
+  SKIP_WITHOUT_PRISM(spec);
+  PrismLine prism(*spec, dir_);
+  ASSERT_TRUE(prism.ready()) << prism.log();
+  const std::string program = dir_ + "/big.seg";
+  writeFile(program, "use line\nmessage hello = text \"こんにちは\"\n"
+                     "campaign women { to line.gender == female  at 2026-12-01 10:00  send hello }\n");
+  const CliRun gen = segc(fmt::format("gen {} --store {} --friends 12000 --events 0 --seed 3", quote(program), quote(store_)));
+  ASSERT_EQ(gen.exit, 0) << gen.out;
+  ServiceOptions options;
+  options.program = program;
+  options.accessToken = "a-token";
+  const std::string config = dir_ + "/segd.toml";
+  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\n", prism.router().url()));
+  options.config = config;
+  start(options);
+  const HttpResult r = http_.post(service_->adminUrl() + "/v1/campaign?name=women", "", "application/json");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 60)) << admin("/v1/outbox?full=true&limit=5").dump(2);
+  EXPECT_EQ(admin("/v1/outbox?standing=failed")["failed"], 0) << admin("/v1/outbox?standing=failed&full=true").dump(2);
+  EXPECT_EQ(service_->stop(), 0);
+  for (const std::string& v : prism.violations()) ADD_FAILURE() << v;
+  const auto made = prism.router().byEndpoint();
+  EXPECT_EQ(made.count("POST /v2/bot/audienceGroup/upload/byFile") ? made.at("POST /v2/bot/audienceGroup/upload/byFile") : 0, 1u);
+  EXPECT_FALSE(made.contains("POST /v2/bot/audienceGroup/upload"));
+  EXPECT_EQ(made.count("POST /v2/bot/message/narrowcast") ? made.at("POST /v2/bot/message/narrowcast") : 0, 1u);
 }
 
 }  // namespace

@@ -33,6 +33,48 @@ double publishedLimit(const std::string& endpoint) {
   return 2000;
 }
 
+// A multipart/form-data body as a JSON object of its fields (values as
+// text); discarded when it is not one.
+nlohmann::json formFields(const std::string& contentType, const std::string& body) {
+  const auto at = contentType.find("boundary=");
+  if (contentType.rfind("multipart/form-data", 0) != 0 || at == std::string::npos) return nlohmann::json::value_t::discarded;
+  std::string boundary = contentType.substr(at + 9);
+  if (boundary.size() >= 2 && boundary.front() == '"') boundary = boundary.substr(1, boundary.size() - 2);
+  const std::string delimiter = "--" + boundary;
+  nlohmann::json fields = nlohmann::json::object();
+  std::size_t pos = body.find(delimiter);
+  while (pos != std::string::npos) {
+    pos += delimiter.size();
+    if (body.compare(pos, 2, "--") == 0) return fields;  // the closing delimiter
+    const std::size_t headersEnd = body.find("\r\n\r\n", pos);
+    const std::size_t next = body.find("\r\n" + delimiter, pos);
+    if (headersEnd == std::string::npos || next == std::string::npos || headersEnd > next) break;
+    const std::string headers = body.substr(pos, headersEnd - pos);
+    const auto nameAt = headers.find("name=\"");
+    if (nameAt == std::string::npos) break;
+    const std::string name = headers.substr(nameAt + 6, headers.find('"', nameAt + 6) - nameAt - 6);
+    fields[name] = body.substr(headersEnd + 4, next - headersEnd - 4);
+    pos = next + 2;
+  }
+  return nlohmann::json::value_t::discarded;
+}
+
+// What LINE refuses in an upload by file (manage-audience.yml).
+std::string fileUploadProblem(const std::string& method, const nlohmann::json& form) {
+  if (!form.contains("file")) return "The file is required";
+  const std::string& file = form["file"].get_ref<const std::string&>();
+  const auto lines = std::count(file.begin(), file.end(), '\n') + (file.empty() || file.back() == '\n' ? 0 : 1);
+  if (lines == 0 || lines > 1500000) return "The number of IDs in the file must be 1 to 1,500,000";
+  const std::string description = form.value("description", "");
+  if (std::count_if(description.begin(), description.end(), [](char c) { return (c & 0xC0) != 0x80; }) > 120) {
+    return "The description must be at most 120 characters";
+  }
+  if (method == "PUT" && form.value("audienceGroupId", "").find_first_not_of("0123456789") != std::string::npos) {
+    return "The audienceGroupId is invalid";
+  }
+  return "";
+}
+
 http::Response lineError(int status, const std::string& message) {
   http::Response r;
   r.status = status;
@@ -117,8 +159,13 @@ struct LineStandIn::Impl {
         return c;
       }
     }
-    nlohmann::json body = nlohmann::json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
+    const bool byFile = r.path == "/v2/bot/audienceGroup/upload/byFile";
+    nlohmann::json body = byFile ? formFields(r.header("content-type"), r.body)
+                                 : nlohmann::json::parse(r.body.empty() ? "null" : r.body, nullptr, false);
     if (body.is_discarded()) return lineError(400, "The request body has 1 error(s)");
+    if (byFile) {
+      if (const std::string problem = fileUploadProblem(r.method, body); !problem.empty()) return lineError(400, problem);
+    }
     http::Response ok;
     ok.status = 200;
     ok.body = "{}";
@@ -140,7 +187,7 @@ struct LineStandIn::Impl {
       ok.status = 202;
     } else if (r.path == "/v2/bot/message/progress/narrowcast") {
       ok.body = R"({"phase":"succeeded","successCount":1,"failureCount":0,"targetCount":1,"acceptedTime":"2026-12-04T00:00:00.000Z","completedTime":"2026-12-04T00:00:01.000Z"})";
-    } else if (r.path == "/v2/bot/audienceGroup/upload") {
+    } else if (r.path == "/v2/bot/audienceGroup/upload" || byFile) {
       ok.status = 202;
       if (r.method == "POST") {
         ok.body = nlohmann::json{{"audienceGroupId", nextAudience++}, {"createRoute", "MESSAGING_API"}, {"type", "UPLOAD"},
@@ -192,16 +239,10 @@ LineStandIn::LineStandIn(std::string token, StandInFaults faults, std::map<std::
   http::ServerOptions options;
   options.handlerThreads = 32;
   options.maxConnections = 1024;
-  std::vector<http::Route> routes;
-  for (const char* method : {"GET", "POST", "PUT", "DELETE"}) {
-    http::Route route;
-    route.method = method;
-    route.path = "/v2/";
-    route.prefix = true;
-    route.maxBodyBytes = 2 << 20;  // LINE's 2 MB (413 above)
-    route.handle = [this](http::Request& r) { return impl_->handle(r); };
-    routes.push_back(route);
-  }
+  const auto handle = [this](http::Request& r) { return impl_->handle(r); };
+  // Files of up to 1.5M IDs to api-data; LINE's 2 MB elsewhere (413 above).
+  std::vector<http::Route> routes = http::routesUnder("/v2/bot/audienceGroup/upload/byFile", 64 << 20, handle);
+  for (http::Route& r : http::routesUnder("/v2/", 2 << 20, handle)) routes.push_back(std::move(r));
   impl_->server = std::make_unique<http::Server>(options, std::move(routes));
   impl_->server->start();
 }

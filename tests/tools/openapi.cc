@@ -295,6 +295,9 @@ std::string Spec::checkRequest(const std::string& method, const std::string& pat
         if (rb.value("required", false)) add("the request needs a body");
       } else if (rb["content"].contains("application/json")) {
         add(Checker(schemas_).run(rb["content"]["application/json"]["schema"], body));
+      } else if (rb["content"].contains("multipart/form-data")) {
+        // seg keeps a form's fields as a JSON object (a file as its text).
+        add(Checker(schemas_).run(rb["content"]["multipart/form-data"]["schema"], body));
       } else {
         add("LINE's endpoint takes no JSON body");
       }
@@ -338,12 +341,17 @@ std::string lineLimits(const std::string& method, const std::string& path,
       }
     }
   }
-  if (path == "/v2/bot/audienceGroup/upload" && body.is_object()) {
+  if (path.rfind("/v2/bot/audienceGroup/upload", 0) == 0 && body.is_object()) {
     if (method == "POST") {
       const std::string description = body.value("description", "");
       if (description.empty() || codePoints(description) > 120) problems.push_back("an audience description of 1 to 120 characters");
     }
     if (body.contains("audiences") && body["audiences"].size() > 10000) problems.push_back("more than 10,000 IDs");
+    if (body.contains("file")) {
+      const std::string file = body["file"].is_string() ? body["file"].get<std::string>() : "";
+      const auto ids = std::count(file.begin(), file.end(), '\n');
+      if (ids == 0 || ids > 1500000 || file.back() != '\n') problems.push_back("a file of 1 to 1,500,000 IDs, one a line");
+    }
     if (body.contains("uploadDescription") && codePoints(body["uploadDescription"].get<std::string>()) > 300) {
       problems.push_back("an upload description over 300 characters");
     }

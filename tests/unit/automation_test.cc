@@ -334,6 +334,34 @@ TEST(AutomationCampaigns, LimitSplitAndHoldoutAreStable) {
   EXPECT_TRUE(w.writer.state().automation().campaignRan("big"));
 }
 
+// Up to 10,000 IDs an audience goes up as JSON; a second upload adds to the
+// first one's audience once LINE has named it.
+TEST(AutomationCampaigns, SmallAudiencesAreUploadedAsJson) {
+  World w(kCampaigns);
+  populated(w, 9000);
+  const CampaignReport r = w.engine.runCampaign("narrow", at(12, 1, 10), true);
+  ASSERT_TRUE(r.refused.empty()) << r.refused;
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].path, "/v2/bot/audienceGroup/upload");
+  EXPECT_FALSE(send::isMultipart(r.requests[0]));
+  EXPECT_EQ(r.requests[0].body["audiences"].size(), 9000u);
+  EXPECT_EQ(r.requests[1].path, "/v2/bot/message/narrowcast");
+}
+
+TEST(AutomationCampaigns, FileUploadsAddToTheirAudienceByFile) {
+  const std::vector<std::string> ids = {"U1", "U2"};
+  const send::LineRequest create = send::createAudienceByFile("k0", std::string(200, 'd'), ids);
+  EXPECT_EQ(create.body["description"].get<std::string>().size(), send::kMaxAudienceDescription);
+  EXPECT_EQ(create.body["file"], "U1\nU2\n");
+  send::LineRequest add = send::addToAudienceByFile("k1", send::audiencePlaceholder("k0"), ids);
+  EXPECT_EQ(add.method, "PUT");
+  const auto resolution = send::resolutionOf(create, R"({"audienceGroupId": 77})");
+  ASSERT_TRUE(resolution);
+  EXPECT_TRUE(send::fill(add, *resolution, "k0"));
+  EXPECT_EQ(add.body["audienceGroupId"], 77);
+  EXPECT_THROW(send::createAudienceByFile("k", "d", std::vector<std::string>(send::kMaxAudienceFile + 1, "U")), std::invalid_argument);
+}
+
 TEST(AutomationCampaigns, MinReachRefusesWithAReason) {
   World w(kCampaigns);
   populated(w, 1200);
@@ -348,12 +376,15 @@ TEST(AutomationCampaigns, LineConditionsBecomeANarrowcastFilterOverAnUpload) {
   populated(w, 12000);
   const CampaignReport r = w.engine.runCampaign("narrow", at(12, 1, 10), true);
   ASSERT_TRUE(r.refused.empty()) << r.refused;
-  ASSERT_EQ(r.requests.size(), 3u);  // create (10,000), add (2,000), narrowcast
-  EXPECT_EQ(r.requests[0].path, "/v2/bot/audienceGroup/upload");
-  EXPECT_EQ(r.requests[0].body["audiences"].size(), 10000u);
-  EXPECT_EQ(r.requests[1].method, "PUT");
-  EXPECT_EQ(r.requests[1].body["audiences"].size(), 2000u);
-  const send::LineRequest& narrowcast = r.requests[2];
+  // More IDs than one JSON upload holds: one upload by file, then the narrowcast.
+  ASSERT_EQ(r.requests.size(), 2u);
+  EXPECT_EQ(r.requests[0].method, "POST");
+  EXPECT_EQ(r.requests[0].path, "/v2/bot/audienceGroup/upload/byFile");
+  EXPECT_TRUE(send::isMultipart(r.requests[0]));
+  const std::string file = r.requests[0].body["file"].get<std::string>();
+  EXPECT_EQ(std::count(file.begin(), file.end(), '\n'), 12000);
+  EXPECT_EQ(file.substr(0, 34), user(0).toString() + "\n");
+  const send::LineRequest& narrowcast = r.requests[1];
   EXPECT_EQ(narrowcast.path, "/v2/bot/message/narrowcast");
   const Json expected = Json::parse(R"({"type":"operator","and":[
     {"type":"gender","oneOf":["female"]},
@@ -371,8 +402,6 @@ TEST(AutomationCampaigns, LineConditionsBecomeANarrowcastFilterOverAnUpload) {
   EXPECT_EQ(keys(), std::vector<std::string>{r.requests[0].key});
   EXPECT_THROW(w.engine.confirm(r.requests[0].key, at(12, 1, 10), "not json"), EngineError);
   w.engine.confirm(r.requests[0].key, at(12, 1, 10), R"({"audienceGroupId": 4242})");
-  EXPECT_EQ(keys(), std::vector<std::string>{r.requests[1].key});
-  w.engine.confirm(r.requests[1].key, at(12, 1, 10));
   const std::vector<HandOut> due = w.engine.due(at(12, 1, 10));
   ASSERT_EQ(due.size(), 1u);
   EXPECT_EQ(due[0].request.body["recipient"]["audienceGroupId"], 4242);
