@@ -55,7 +55,7 @@ InboxEntry inboxEntry(InboundRecord record, std::int64_t at, const ir::Schema& s
 }
 
 InboxPass actOnInbox(AutomationEngine& engine, Store& store, StateWriter& writer, std::size_t limit, std::int64_t now,
-                     std::chrono::steady_clock::duration budget) {
+                     std::chrono::steady_clock::duration budget, const InboxReady& ready) {
   std::vector<std::pair<std::uint64_t, InboxItem>> items;
   {
     auto lock = store.readLock();  // others add to the inbox meanwhile
@@ -77,6 +77,10 @@ InboxPass actOnInbox(AutomationEngine& engine, Store& store, StateWriter& writer
       pass.setAside.emplace_back(sequence, e.what());
       writer.stage({done(sequence)});
       continue;
+    }
+    if (ready && !ready(event)) {
+      pass.held = true;
+      break;
     }
     event.inboxItem = sequence;
     event.receivedAt = item.receivedAt;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -30,12 +31,18 @@ struct InboxPass {
   std::vector<std::pair<std::uint64_t, std::string>> setAside;  // cannot be acted on (damaged, or refused by the schema)
   std::vector<std::pair<std::uint64_t, std::string>> failed;    // acting failed part way (what was done is kept)
   std::vector<std::pair<std::string, bool>> webhooks;           // webhook event ids acted on, and whether a reply was planned
+  bool held = false;  // stopped at an item `ready` held back
 };
+
+// Before an item is acted on: may complete it (a follow gains the friend's
+// profile) and says whether it can be acted on now; false stops the pass
+// there, the item first in line for the next.
+using InboxReady = std::function<bool(InboundEvent&)>;
 
 // Acts on up to `limit` items, oldest first, for at most `budget`, staging
 // through `writer` (the caller makes the pass durable). A StoreError stops
 // the pass and is thrown: the store cannot take more.
 InboxPass actOnInbox(AutomationEngine& engine, Store& store, StateWriter& writer, std::size_t limit, std::int64_t now,
-                     std::chrono::steady_clock::duration budget);
+                     std::chrono::steady_clock::duration budget, const InboxReady& ready = {});
 
 }  // namespace seg

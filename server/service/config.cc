@@ -72,6 +72,13 @@ bool readDelivery(const toml::table& d, DeliveryConfig& out, std::string& error)
     }
     out.timeoutSeconds = *v;
   }
+  if (auto v = d["profile_wait_seconds"].value<double>()) {
+    if (!(*v >= 0 && *v <= 60)) {
+      error = "delivery.profile_wait_seconds must be 0 (no profiles fetched) to 60";
+      return false;
+    }
+    out.profileWaitSeconds = *v;
+  }
   if (const toml::table* limits = d["rate_limits"].as_table()) {
     for (const auto& [endpoint, value] : *limits) {
       const auto perSecond = value.value<double>();

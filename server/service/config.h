@@ -33,6 +33,9 @@ struct DeliveryConfig {
   std::map<std::string, double> rateLimits;
   // How long a request with a retry key is retried: LINE keeps a key 24 h.
   double retryHorizonSeconds = 23 * 3600;
+  // A follow waits this long at most for the friend's profile (its display
+  // name for `{{name}}`); 0: profiles are not fetched.
+  double profileWaitSeconds = 2;
 };
 
 struct ServiceConfig {

@@ -23,6 +23,7 @@
 #include "runtime/exec/segment_evaluator.h"
 #include "runtime/ingest/importer.h"
 #include "runtime/store/store.h"
+#include "server/delivery/profiles.h"
 #include "server/delivery/sender.h"
 #include "server/http/http_server.h"
 #include "server/service/metrics.h"
@@ -67,6 +68,10 @@ struct Service::Core {
   std::unique_ptr<delivery::Sender> sender;
   // When each narrowcast under way is next asked about (the loop's only).
   std::map<std::string, SteadyClock::time_point> nextProgressPoll;
+  // Follows wait for their friends' profiles (the loop's only; none
+  // without delivery or with profile_wait_seconds = 0).
+  std::unique_ptr<delivery::ProfileFetches> profiles;
+  bool heldForProfile = false;  // the last inbox pass stopped at a follow
 
   std::atomic<bool> ready{false};
   std::atomic<bool> stopping{false};
@@ -96,6 +101,8 @@ struct Service::Core {
   void deliver(Running& run);
   void recordProgress(Running& run, const delivery::Completion& c, std::int64_t t);
   std::vector<HandOut> progressPolls(Running& run);
+  bool withProfile(InboundEvent& event);
+  void askProfilesAhead(std::size_t items);
   void fail(const std::string& why);
   void wakeLoop();
   // Runs `work` on the loop between batches and waits for its result.

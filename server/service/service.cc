@@ -174,6 +174,10 @@ void Service::start() {
       throw ServiceError(e.what());
     }
     c.sender = std::make_unique<delivery::Sender>(config.delivery, *c.accessToken, c.metrics, c.log, [&c] { c.wakeLoop(); });
+    if (config.delivery.profileWaitSeconds > 0) {
+      c.profiles = std::make_unique<delivery::ProfileFetches>(
+          std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(config.delivery.profileWaitSeconds)));
+    }
     c.log.info("delivering", {{"api", config.delivery.apiBase}, {"concurrency", config.delivery.concurrency}});
   }
   c.loopThread = std::thread([&c] { c.loop(); });
@@ -210,7 +214,7 @@ void Service::Core::loop() {
       break;
     }
     if (exiting && (waiting == 0 || SteadyClock::now() >= **drainUntil)) break;
-    if (waiting > 0) continue;
+    if (waiting > 0 && !heldForProfile) continue;  // held: woken when a profile comes
     // Until the next due work (times are whole seconds: due at T, it runs
     // once the clock reaches T), a tick at most.
     auto wake = SteadyClock::now() + kTick;
@@ -236,7 +240,11 @@ void Service::Core::loop() {
 }
 
 void Service::Core::actOnInbox(Running& run, std::size_t limit) {
-  const InboxPass pass = seg::actOnInbox(*run.engine, *store, *writer, limit, now(), kBatchTime);
+  InboxReady ready;
+  if (profiles) ready = [this](InboundEvent& event) { return withProfile(event); };
+  const InboxPass pass = seg::actOnInbox(*run.engine, *store, *writer, limit, now(), kBatchTime, ready);
+  heldForProfile = pass.held;
+  if (pass.held) askProfilesAhead(kBatchEvents);
   for (const auto& [item, why] : pass.setAside) {
     log.error("an inbox event cannot be acted on and was set aside", {{"item", item}, {"reason", why}});
     metrics.add("seg_inbox_set_aside_total", {});
@@ -270,6 +278,10 @@ void Service::Core::deliver(Running& run) {
       recordProgress(run, c, t);
       continue;
     }
+    if (delivery::ProfileFetches::isFetch(c.key)) {
+      if (profiles) profiles->record(c);
+      continue;
+    }
     try {
       switch (c.kind) {
         case delivery::Completion::Kind::Delivered: run.engine->confirm(c.key, t, c.response, c.requestId); break;
@@ -285,7 +297,68 @@ void Service::Core::deliver(Running& run) {
   run.engine->markTried(due, t);
   writer->flush();  // tried, durably, before LINE can have it
   for (HandOut& poll : progressPolls(run)) due.push_back(std::move(poll));
+  if (profiles) {
+    for (HandOut& fetch : profiles->takeRequests(t)) due.push_back(std::move(fetch));
+  }
   sender->offer(due, t);
+}
+
+namespace {
+
+// The friend a follow is for; none for other events and for a channel in
+// standby (nothing answers those).
+const Mutation* followIn(const InboundEvent& event) {
+  if (event.standby) return nullptr;
+  for (const Mutation& m : event.changes) {
+    if (m.kind == Mutation::Kind::Follow) return &m;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+// A follow is acted on once its friend's profile is known (or the wait is
+// over), with the display name set as part of the follow, so that its
+// welcome can say `{{name}}`.
+bool Service::Core::withProfile(InboundEvent& event) {
+  const Mutation* follow = followIn(event);
+  if (follow == nullptr) return true;
+  const std::string user = follow->user.toString();
+  const delivery::ProfileFetches::Lookup found = profiles->lookup(user, SteadyClock::now());
+  if (!found.ready) return false;
+  profiles->forget(user);
+  metrics.add("seg_profiles_total", {{"outcome", found.displayName.empty() ? "none" : "named"}});
+  if (found.displayName.empty()) return true;
+  const auto index = store->state().schema().attribute("name");
+  if (!index) return true;
+  Mutation name = Mutation::of(Mutation::Kind::SetAttribute, follow->user);
+  name.index = static_cast<std::uint32_t>(*index);
+  name.time = follow->time;
+  name.value = Value::ofString(found.displayName);
+  event.changes.push_back(std::move(name));
+  return true;
+}
+
+// Follows further down the inbox are asked for now, so that their
+// profiles come in together rather than one after another.
+void Service::Core::askProfilesAhead(std::size_t items) {
+  std::vector<std::string> encoded;
+  {
+    auto lock = store->readLock();
+    for (const auto& [sequence, item] : store->state().inbox()) {
+      encoded.push_back(item.event);
+      if (encoded.size() == items) break;
+    }
+  }
+  const auto steadyNow = SteadyClock::now();
+  for (const std::string& bytes : encoded) {
+    try {
+      const InboundEvent event = decodeInbound(bytes);
+      if (const Mutation* follow = followIn(event)) (void)profiles->lookup(follow->user.toString(), steadyNow);
+    } catch (const std::exception&) {
+      // Damaged: the pass sets it aside when it comes to it.
+    }
+  }
 }
 
 // Narrowcasts go out asynchronously: LINE is asked how each is doing every
@@ -454,6 +527,7 @@ void Service::Core::describeMetrics() {
   metrics.describe("seg_actions_total", "counter", "What the automation did, by action and rule, scenario, message, menu or campaign name");
   metrics.describe("seg_segment_evaluation_seconds", "histogram", "Segment evaluations asked of the admin API");
   metrics.describe("seg_inbox_set_aside_total", "counter", "Inbox events that could not be acted on (logged)");
+  metrics.describe("seg_profiles_total", "counter", "Follows acted on with the friend's LINE profile (named) or without it (none)");
   metrics.describe("seg_inbox_failed_total", "counter", "Inbox events whose action failed part way (logged)");
   metrics.describe("seg_delivery_requests_total", "counter", "Requests made to LINE, by endpoint and outcome (delivered, retry, rate_limited, unauthorized, reply_refused, refused)");
   metrics.describe("seg_delivery_request_seconds", "histogram", "LINE's answer time, by endpoint");

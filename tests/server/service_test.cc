@@ -126,6 +126,9 @@ class Service : public ::testing::Test {
     return r.status == 0 ? json() : json::parse(r.body, nullptr, false);
   }
   json stats() { return admin("/v1/stats"); }
+  // Everything taken has been acted on and everything planned made (a
+  // follow waits in the inbox for its friend's profile first).
+  bool allSent() { return stats()["inbox"] == 0 && admin("/v1/outbox")["in_outbox"] == 0; }
   bool outboxHas(const std::string& path, const std::string& text) {
     const json out = admin("/v1/outbox?full=true&limit=10000");
     for (const json& r : out["requests"]) {
@@ -626,7 +629,7 @@ TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
   EXPECT_EQ(failed["requests"][0]["line"]["status"], 400);
   EXPECT_NE(failed["requests"][0]["line"]["body"]["message"].get<std::string>().find("'to'"), std::string::npos);
   EXPECT_FALSE(failed["requests"][0]["line"].value("x-line-request-id", "").empty());
-  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; })) << admin("/v1/outbox?full=true").dump(2);
+  EXPECT_TRUE(eventually([&] { return allSent(); })) << admin("/v1/outbox?full=true").dump(2);
   const std::string m = metrics();
   EXPECT_NE(m.find(R"(seg_delivery_requests_total{endpoint="POST /v2/bot/message/push",outcome="delivered"} 2)"), std::string::npos) << m;
   EXPECT_NE(m.find(R"(seg_delivery_requests_total{endpoint="POST /v2/bot/message/reply",outcome="reply_refused"} 1)"), std::string::npos) << m;
@@ -638,6 +641,48 @@ TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
   EXPECT_EQ(listed.exit, 0) << listed.out;
   EXPECT_NE(listed.out.find("1 requests LINE refused"), std::string::npos) << listed.out;
   EXPECT_NE(listed.out.find("'to'"), std::string::npos) << listed.out;
+}
+
+// A follow is acted on once LINE has given the friend's profile, so the
+// welcome greets them by name; a friend LINE has no profile for (or with
+// profiles off) gets the fallback.
+TEST_F(Service, AFollowIsWelcomedByTheNameInItsProfile) {
+  const std::string unknown = loadUserId(8);
+  StandInFaults faults;
+  faults.unknownUser = unknown;
+  LineStandIn line("stand-in-token", faults);
+  const std::string user = loadUserId(7);
+  const std::string displayName = "友だち" + user.substr(user.size() - 4);  // as the stand-in names them
+  const std::string program = dir_ + "/program.seg";
+  writeFile(program, std::regex_replace(readFile(programPath()), std::regex("text \"ようこそ!\""), "text \"{{name|お客様}}さん、ようこそ!\"") +
+                         "segment greeted = name == \"" + displayName + "\"\n");
+  ServiceOptions options;
+  options.program = program;
+  options.accessToken = "stand-in-token";
+  options.config = deliveryConfig(dir_, line);
+  start(options);
+  const std::string named = "\"" + user + "\" " + displayName + "さん、ようこそ!";
+  ASSERT_EQ(postWebhook(body(followEvent("f-1", user))).status, 200);
+  ASSERT_EQ(postWebhook(body(followEvent("f-2", unknown))).status, 200);
+  EXPECT_TRUE(eventually([&] { return allSent(); })) << line.journal();
+  auto pushes = acceptedTexts(line, "/v2/bot/message/push");
+  EXPECT_EQ(pushes[named], 1) << line.journal();
+  EXPECT_EQ(pushes["\"" + unknown + "\" お客様さん、ようこそ!"], 1) << line.journal();
+  EXPECT_NE(metrics().find(R"(seg_profiles_total{outcome="named"} 1)"), std::string::npos) << metrics();
+  EXPECT_EQ(service_->stop(), 0);
+  // The name is the friend's from now on.
+  const CliRun greeted = segc(fmt::format("eval {} --store {} --segment greeted --ids", quote(program), quote(store_)));
+  EXPECT_EQ(greeted.out, user + "\n") << greeted.out;
+  // Profiles off: nothing asked, the fallback.
+  options.config = deliveryConfig(dir_, line, "profile_wait_seconds = 0\n");
+  start(options);
+  const std::string third = loadUserId(6);
+  ASSERT_EQ(postWebhook(body(followEvent("f-3", third))).status, 200);
+  EXPECT_TRUE(eventually([&] { return allSent(); })) << line.journal();
+  pushes = acceptedTexts(line, "/v2/bot/message/push");
+  EXPECT_EQ(pushes["\"" + third + "\" お客様さん、ようこそ!"], 1) << line.journal();
+  EXPECT_EQ(line.journal().find("GET /v2/bot/profile/" + third), std::string::npos) << line.journal();
+  EXPECT_EQ(service_->stop(), 0);
 }
 
 // A campaign through LINE's demographic filter: its audience uploaded, its
@@ -708,7 +753,7 @@ TEST_F(Service, DeliveryUnderFaultsAndKillsSendsEachOnce) {
       service_->kill9();
     }
   }
-  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 120)) << admin("/v1/outbox?full=true").dump(2);
+  EXPECT_TRUE(eventually([&] { return allSent(); }, 120)) << admin("/v1/outbox?full=true").dump(2);
   EXPECT_EQ(admin("/v1/outbox?standing=failed")["failed"], 0) << admin("/v1/outbox?standing=failed").dump(2);
   EXPECT_EQ(service_->stop(), 0);
   const auto pushes = acceptedTexts(line, "/v2/bot/message/push");
@@ -909,7 +954,7 @@ TEST_F(Service, WhatSegSendsPassesLinesOwnApiDescription) {
     const HttpResult r = http_.post(service_->adminUrl() + "/v1/campaign?name=" + campaign, "", "application/json");
     EXPECT_TRUE(r.status == 200 || r.status == 409) << campaign << ": " << r.body;
   }
-  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 120)) << admin("/v1/outbox?full=true&limit=20").dump(2);
+  EXPECT_TRUE(eventually([&] { return allSent(); }, 120)) << admin("/v1/outbox?full=true&limit=20").dump(2);
   const json failed = admin("/v1/outbox?standing=failed&full=true");
   EXPECT_EQ(failed["failed"], 0) << failed.dump(2);
   EXPECT_EQ(service_->stop(), 0);
@@ -947,7 +992,7 @@ TEST_F(Service, LargeAudiencesGoUpAsFilesLineAccepts) {
   start(options);
   const HttpResult r = http_.post(service_->adminUrl() + "/v1/campaign?name=women", "", "application/json");
   ASSERT_EQ(r.status, 200) << r.body;
-  EXPECT_TRUE(eventually([&] { return admin("/v1/outbox")["in_outbox"] == 0; }, 60)) << admin("/v1/outbox?full=true&limit=5").dump(2);
+  EXPECT_TRUE(eventually([&] { return allSent(); }, 60)) << admin("/v1/outbox?full=true&limit=5").dump(2);
   EXPECT_EQ(admin("/v1/outbox?standing=failed")["failed"], 0) << admin("/v1/outbox?standing=failed&full=true").dump(2);
   EXPECT_EQ(service_->stop(), 0);
   for (const std::string& v : prism.violations()) ADD_FAILURE() << v;

@@ -202,6 +202,7 @@ struct LineStandIn::Impl {
       ok.status = 202;
     } else if (r.path.rfind("/v2/bot/profile/", 0) == 0) {
       const std::string user = r.path.substr(r.path.rfind('/') + 1);
+      if (user == faults.unknownUser) return lineError(404, "Not found");
       ok.body = nlohmann::json{{"userId", user}, {"displayName", "友だち" + user.substr(user.size() > 4 ? user.size() - 4 : 0)}}.dump();
     }
     // Accepted: remembered before any scripted trouble with the answer.

@@ -34,6 +34,7 @@ struct StandInFaults {
   double silentAfter = 0;      // accepted, then no answer for `silence`
   std::chrono::milliseconds silence{3000};
   std::string refuseUser;      // a push to this user is refused (400), for good
+  std::string unknownUser;     // this user's profile is not found (404: not a friend)
   std::uint64_t seed = 1;
 };
 
