@@ -1233,7 +1233,8 @@ std::vector<HandOut> AutomationEngine::due(std::int64_t now) const {
   for (const Ready& r : ready) {
     send::LineRequest request = send::LineRequest::fromJson(r.entry->request);
     if (standingOf(*r.entry, request, outbox, now) == OutboxStanding::Due) {
-      out.push_back({*r.key, r.entry->notBefore, std::move(request), r.entry->triedAt});
+      out.push_back({*r.key, r.entry->notBefore, std::move(request), r.entry->triedAt,
+                     r.entry->users.size() == 1 ? r.entry->users[0].toString() : ""});
     }
   }
   return out;

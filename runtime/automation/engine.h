@@ -120,6 +120,9 @@ struct HandOut {
   std::int64_t notBefore = 0;
   send::LineRequest request;
   std::int64_t triedAt = 0;  // handed to a sender before (LINE may have it); 0: never
+  // The one friend it is for ("" for several, or none): a sender makes a
+  // friend's requests one at a time, in the order handed out.
+  std::string lane;
 };
 
 struct EngineCounters {

@@ -49,13 +49,14 @@ void Sender::offer(const std::vector<HandOut>& due, std::int64_t) {
   const auto now = SteadyClock::now();
   bool added = false;
   for (const HandOut& h : due) {
-    if (!known_.insert(h.key).second) continue;
+    if (!known_.emplace(h.key, h.lane).second) continue;
     Job job;
     job.handOut = h;
     job.endpoint = h.request.endpoint();
     job.endpoint = job.endpoint.substr(0, job.endpoint.find('?'));  // a progress query's id is not its endpoint
     job.mayHaveActed = h.triedAt != 0;  // by a process before this one
     job.firstTried = nowSeconds();
+    if (!h.lane.empty()) lanes_[h.lane].push_back(h.key);
     queue_.emplace(now, std::move(job));
     added = true;
   }
@@ -80,17 +81,21 @@ void Sender::work() {
   std::unique_lock lock(mutex_);
   while (true) {
     if (stopping_) return;
-    if (queue_.empty()) {
-      ready_.wait(lock);
+    const auto now = SteadyClock::now();
+    const auto next = nextJob(now);
+    if (next == queue_.end()) {
+      // Nothing to make now: wait for the first time due (a request whose
+      // friend has an earlier one under way waits for its completion).
+      const auto due = std::find_if(queue_.begin(), queue_.end(), [&](const auto& q) { return q.first > now; });
+      if (due == queue_.end()) {
+        ready_.wait(lock);
+      } else {
+        ready_.wait_until(lock, due->first);
+      }
       continue;
     }
-    const auto first = queue_.begin()->first;
-    if (first > SteadyClock::now()) {
-      ready_.wait_until(lock, first);
-      continue;
-    }
-    Job job = std::move(queue_.begin()->second);
-    queue_.erase(queue_.begin());
+    Job job = std::move(next->second);
+    queue_.erase(next);
     lock.unlock();
     // LINE's pace: wait for this endpoint's slot (a stop cuts the wait short;
     // the request stays in the outbox for the next start).
@@ -122,6 +127,16 @@ void Sender::work() {
     finish(job, result);
     lock.lock();
   }
+}
+
+std::multimap<SteadyClock::time_point, Sender::Job>::iterator Sender::nextJob(SteadyClock::time_point now) {
+  for (auto it = queue_.begin(); it != queue_.end() && it->first <= now; ++it) {
+    const std::string& lane = it->second.handOut.lane;
+    if (lane.empty()) return it;
+    const auto l = lanes_.find(lane);
+    if (l == lanes_.end() || l->second.front() == it->second.handOut.key) return it;
+  }
+  return queue_.end();
 }
 
 bool Sender::pastHorizon(const Job& job) const {
@@ -200,8 +215,17 @@ void Sender::again(Job job, SteadyClock::duration delay) {
 void Sender::complete(Completion completion) {
   {
     std::lock_guard lock(mutex_);
+    const auto known = known_.find(completion.key);
+    if (known != known_.end() && !known->second.empty()) {
+      const auto l = lanes_.find(known->second);
+      if (l != lanes_.end()) {
+        std::erase(l->second, completion.key);
+        if (l->second.empty()) lanes_.erase(l);
+      }
+    }
     completions_.push_back(std::move(completion));
   }
+  ready_.notify_all();  // the next request of that friend may go
   wake_();
 }
 

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <condition_variable>
+#include <deque>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -77,7 +78,11 @@ class Sender {
   mutable std::mutex mutex_;
   std::condition_variable ready_;
   std::multimap<SteadyClock::time_point, Job> queue_;
-  std::set<std::string> known_;  // offered and not yet taken back
+  std::map<std::string, std::string> known_;  // offered and not yet taken back: key -> lane
+  // Per friend, the keys offered and not yet completed, in order: only the
+  // first may be made (a reply planned after a push never overtakes it).
+  std::map<std::string, std::deque<std::string>> lanes_;
+  std::multimap<SteadyClock::time_point, Job>::iterator nextJob(SteadyClock::time_point now);
   std::vector<Completion> completions_;
   bool stopping_ = false;
   std::vector<std::thread> workers_;

@@ -643,6 +643,44 @@ TEST_F(Service, DeliversToLineAndKeepsWhatLineRefused) {
   EXPECT_NE(listed.out.find("'to'"), std::string::npos) << listed.out;
 }
 
+// A friend's requests reach LINE in the order they were planned, even when
+// LINE fails the first and it has to be made again: the welcome (a push)
+// before the answer to the message that followed (a reply).
+TEST_F(Service, AFriendsRequestsReachLineInTheOrderPlanned) {
+  StandInFaults faults;
+  faults.error500Before = 0.3;
+  faults.seed = 11;
+  LineStandIn line("stand-in-token", faults);
+  ServiceOptions options;
+  options.accessToken = "stand-in-token";
+  options.config = deliveryConfig(dir_, line);
+  start(options);
+  const int friends = 20;
+  for (int i = 0; i < friends; ++i) {
+    const std::string user = loadUserId(2000 + i);
+    ASSERT_EQ(postWebhook(body(followEvent(fmt::format("of-{}", i), user))).status, 200);
+    ASSERT_EQ(postWebhook(body(messageEventJson(fmt::format("om-{}", i), user, "hello", nowMillis(), fmt::format("ort-{}", i)))).status, 200);
+  }
+  EXPECT_TRUE(eventually([&] { return allSent(); }, 60)) << admin("/v1/outbox?full=true").dump(2);
+  EXPECT_EQ(service_->stop(), 0);
+  // Where each friend's welcome and answer are among LINE's acceptances.
+  const std::vector<AcceptedRequest> accepted = line.accepted();
+  for (int i = 0; i < friends; ++i) {
+    const std::string user = loadUserId(2000 + i), token = fmt::format("ort-{}", i);
+    std::optional<std::size_t> welcome, answer;
+    for (std::size_t n = 0; n < accepted.size(); ++n) {
+      const json& b = accepted[n].body;
+      if (accepted[n].path == "/v2/bot/message/push" && b["to"] == user && b["messages"][0]["text"] == "ようこそ!") welcome = n;
+      const bool reply = accepted[n].path == "/v2/bot/message/reply" && b["replyToken"] == token;
+      const bool push = accepted[n].path == "/v2/bot/message/push" && b["to"] == user && b["messages"][0]["text"] == "こんにちは";
+      if (reply || push) answer = n;
+    }
+    ASSERT_TRUE(welcome && answer) << user << "\n" << line.journal();
+    EXPECT_LT(*welcome, *answer) << user << ": the answer overtook the welcome\n" << line.journal();
+  }
+  EXPECT_GT(line.faultsAnswered(), 0u);
+}
+
 // A follow is acted on once LINE has given the friend's profile, so the
 // welcome greets them by name; a friend LINE has no profile for (or with
 // profiles off) gets the fallback.
