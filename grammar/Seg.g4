@@ -163,6 +163,7 @@ policyItem
     | CAP INT PER durationLit                       # capPolicy
     | MIN_REACH INT                                 # minReachPolicy
     | EXPIRED_REPLY name                            # expiredReplyPolicy
+    | BEYOND_QUOTA name                             # beyondQuotaPolicy
     ;
 
 // ---------------------------------------------------------------- tests
@@ -260,7 +261,7 @@ name
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
     | TO | LIMIT | SPLIT | HOLDOUT
-    | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY
+    | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
     | CONTAINS | STARTS_WITH | ENDS_WITH | MATCHES | DEFAULT
@@ -327,6 +328,7 @@ CAP         : 'cap' ;
 PER         : 'per' ;
 MIN_REACH   : 'min_reach' ;
 EXPIRED_REPLY : 'expired_reply' ;
+BEYOND_QUOTA : 'beyond_quota' ;
 GIVEN       : 'given' ;
 FRIEND      : 'friend' ;
 EXPECT      : 'expect' ;

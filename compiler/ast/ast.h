@@ -465,6 +465,7 @@ struct PolicyDecl : Decl {
   std::optional<std::int64_t> minReach;
   SourceRange minReachRange;
   std::optional<Name> expiredReply;  // `push` or `drop`
+  std::optional<Name> beyondQuota;   // `hold` or `send`
   std::vector<SourceRange> duplicateItems;
 };
 

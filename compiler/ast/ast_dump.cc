@@ -196,6 +196,7 @@ class Dumper {
         if (p.capCount) line(2, fmt::format("cap {} per {}", *p.capCount, civil::formatDuration(p.capPeriodSeconds)), p.capRange);
         if (p.minReach) line(2, fmt::format("min_reach {}", *p.minReach), p.minReachRange);
         if (p.expiredReply) line(2, "expired_reply " + p.expiredReply->text, p.expiredReply->range);
+        if (p.beyondQuota) line(2, "beyond_quota " + p.beyondQuota->text, p.beyondQuota->range);
         break;
       }
       case DeclKind::Test: {

@@ -147,6 +147,9 @@ struct PolicyIr {
   // `expired_reply push` (the default) or `drop`: what happens to a reply
   // whose token LINE no longer accepts.
   bool expiredReplyAsPush = true;
+  // `beyond_quota hold` (the default) or `send`: whether a campaign that
+  // LINE's monthly quota would not cover waits or goes as paid messages.
+  bool sendBeyondQuota = false;
 };
 
 struct TestItemIr {

@@ -165,7 +165,7 @@ class AutomationLowerer {
     }
     for (const sema::Campaign& c : typed_.campaigns) out_.campaigns.push_back(campaign(c));
     const sema::Policy& p = typed_.policy;
-    out_.policy = {p.quietFrom, p.quietTo, p.capCount, p.capPeriodSeconds, p.minReach, p.expiredReplyAsPush};
+    out_.policy = {p.quietFrom, p.quietTo, p.capCount, p.capPeriodSeconds, p.minReach, p.expiredReplyAsPush, p.sendBeyondQuota};
     for (const sema::Test& t : typed_.tests) out_.tests.push_back(test(t));
   }
 

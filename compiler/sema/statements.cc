@@ -586,6 +586,15 @@ void Analyzer::checkPolicy() {
     }
     p_.policy.expiredReplyAsPush = what != "drop";
   }
+  if (decl->beyondQuota) {
+    const std::string& what = decl->beyondQuota->text;
+    if (what != "hold" && what != "send") {
+      diags_.report(DiagId::BadPolicyValue, decl->beyondQuota->range, "beyond_quota", "`hold` or `send`", what)
+          .addHelp("`hold` (the default) keeps a campaign that would go beyond the plan's free messages until the month's quota "
+                   "covers it; `send` allows additional (paid) messages, up to the account's target limit");
+    }
+    p_.policy.sendBeyondQuota = what == "send";
+  }
 }
 
 // ------------------------------------------------------------------- tests

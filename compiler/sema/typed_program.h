@@ -150,6 +150,7 @@ struct Policy {
   std::int64_t capPeriodSeconds = 0;
   std::optional<std::int64_t> minReach;
   bool expiredReplyAsPush = true;
+  bool sendBeyondQuota = false;
   const ast::PolicyDecl* decl = nullptr;
 };
 

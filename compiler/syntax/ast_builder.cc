@@ -392,6 +392,9 @@ class AstBuilder::Impl {
       } else if (auto* r = dynamic_cast<P::ExpiredReplyPolicyContext*>(item)) {
         if (out->expiredReply) out->duplicateItems.push_back(where);
         out->expiredReply = name(r->name());
+      } else if (auto* q = dynamic_cast<P::BeyondQuotaPolicyContext*>(item)) {
+        if (out->beyondQuota) out->duplicateItems.push_back(where);
+        out->beyondQuota = name(q->name());
       }
     }
     return out;

@@ -21,6 +21,7 @@ constexpr std::int64_t kDay = 86400;
 // A campaign found this late is not sent at all: sending a sale a day
 // after it was meant to go out does more harm than good.
 constexpr std::int64_t kCampaignGrace = kDay;
+constexpr std::int64_t kQuotaHoldRetry = 60;
 // Distinct texts a narrowcast campaign may have: each needs its own upload.
 constexpr std::size_t kMaxNarrowcastVariants = 10;
 
@@ -778,9 +779,14 @@ std::optional<std::int64_t> AutomationEngine::nextDue() const {
   if (!a.expiring().empty()) consider(a.expiring().begin()->first);
   if (!automation_.menus.empty() && clock_ != 0) consider(nextDayStart(clock_));
   for (const ir::CampaignIr& c : automation_.campaigns) {
-    if (a.campaignRecord(c.name) == nullptr) consider(c.at);
+    if (a.campaignRecord(c.name) == nullptr) consider(campaignDue(c));
   }
   return next;
+}
+
+std::int64_t AutomationEngine::campaignDue(const ir::CampaignIr& c) const {
+  const auto held = heldUntil_.find(c.name);
+  return held == heldUntil_.end() ? c.at : std::max(c.at, held->second);
 }
 
 void AutomationEngine::advanceTo(std::int64_t now) {
@@ -802,8 +808,9 @@ void AutomationEngine::advanceTo(std::int64_t now) {
       what = What::Day;
     }
     for (const ir::CampaignIr& c : automation_.campaigns) {
-      if (c.at <= now && state().automation().campaignRecord(c.name) == nullptr && (!next || c.at < *next)) {
-        next = c.at;
+      const std::int64_t due = campaignDue(c);
+      if (due <= now && state().automation().campaignRecord(c.name) == nullptr && (!next || due < *next)) {
+        next = due;
         what = What::Campaign;
       }
     }
@@ -841,13 +848,22 @@ void AutomationEngine::advanceTo(std::int64_t now) {
 
 void AutomationEngine::runDueCampaigns(std::int64_t now) {
   for (const ir::CampaignIr& c : automation_.campaigns) {
-    if (c.at > now || state().automation().campaignRecord(c.name) != nullptr) continue;
+    if (campaignDue(c) > now || state().automation().campaignRecord(c.name) != nullptr) continue;
     std::string refused;
     if (now - c.at > kCampaignGrace) {
-      refused = fmt::format("missed: it was due at {} and found a day later", zone_.formatInstant(c.at));
+      refused = heldUntil_.contains(c.name)
+                    ? fmt::format("held a day past its time ({}) for LINE's monthly quota, and not sent", zone_.formatInstant(c.at))
+                    : fmt::format("missed: it was due at {} and found a day later", zone_.formatInstant(c.at));
     } else {
-      refused = runCampaign(c.name, now, true).refused;
+      const CampaignReport report = runCampaign(c.name, now, true);
+      if (!report.held.empty()) {
+        if (!heldUntil_.contains(c.name)) note({now, ~0u, Kind::Held, c.name, "campaign " + c.name, report.held});
+        heldUntil_[c.name] = now + kQuotaHoldRetry;
+        continue;
+      }
+      refused = report.refused;
     }
+    heldUntil_.erase(c.name);
     if (refused.empty()) continue;
     // Not sent, but dealt with: the scheduler does not try it again (`segc
     // plan --record` still can).
@@ -1154,6 +1170,13 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
     return report;
   }
   if (!record) return report;
+  if (options_.quotaHold) {
+    report.held = options_.quotaHold(report, automation_.policy.sendBeyondQuota);
+    if (!report.held.empty()) {
+      report.requests.clear();
+      return report;
+    }
+  }
   Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
   ran.name = name;
   ran.time = now;
@@ -1187,8 +1210,9 @@ nlohmann::ordered_json campaignReportJson(const CampaignReport& r, const TimeZon
                                 {"audience", r.audience},     {"limited", r.limited},
                                 {"holdout", r.holdout},       {"capped", r.capped},
                                 {"recipients", r.recipients}, {"narrowcast", r.narrowcast},
-                                {"recorded", recorded && r.refused.empty()}};
+                                {"recorded", recorded && r.refused.empty() && r.held.empty()}};
   if (!r.refused.empty()) out["refused"] = r.refused;
+  if (!r.held.empty()) out["held"] = r.held;
   nlohmann::ordered_json requests = nlohmann::ordered_json::array();
   for (const send::LineRequest& request : r.requests) requests.push_back(nlohmann::ordered_json::parse(request.toJson()));
   out["requests"] = requests;

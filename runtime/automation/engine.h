@@ -19,6 +19,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -40,6 +41,8 @@
 
 namespace seg {
 
+struct CampaignReport;
+
 struct EngineOptions {
   // A purely local campaign audience larger than this goes out as an
   // audience upload and one narrowcast instead of multicasts of 500.
@@ -51,6 +54,11 @@ struct EngineOptions {
   bool keepTimeline = false;
   ResidualCompiler* compiler = nullptr;  // JIT for campaign and menu audiences
   unsigned threads = 1;
+  // Asked before a campaign is recorded and sent, with whether the policy
+  // allows paid messages (`beyond_quota send`): why the month's quota
+  // would not cover it, or "" to send. A campaign held is asked about
+  // again a minute later.
+  std::function<std::string(const CampaignReport&, bool paidAllowed)> quotaHold;
 };
 
 struct InboundEvent {
@@ -109,6 +117,7 @@ struct CampaignReport {
   std::int64_t heldUntil = 0;  // quiet hours: not before (0: not held)
   std::vector<send::LineRequest> requests;
   std::string refused;  // why nothing was sent (min_reach)
+  std::string held;     // why it waits (LINE's monthly quota): nothing recorded, asked again later
 };
 
 // The report as JSON (segc plan --json, the service's campaign API), with
@@ -259,6 +268,9 @@ class AutomationEngine {
   std::set<std::uint32_t> menuByAction_;
   std::map<std::string, std::string> aliasLookups_;  // alias -> key of its lookup in the outbox
   std::int64_t clock_ = 0;
+  // Campaigns held for the quota, and when each is next considered.
+  std::map<std::string, std::int64_t> heldUntil_;
+  std::int64_t campaignDue(const ir::CampaignIr& c) const;
   std::vector<TimelineEntry> timeline_;
   EngineCounters counters_;
 };

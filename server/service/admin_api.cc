@@ -246,7 +246,8 @@ std::vector<http::Route> Service::Core::adminRoutes() {
       }
       const CampaignReport report = run.engine->runCampaign(name, record ? now() : at.value_or(c->at), record);
       if (record) writer->flush();
-      return jsonResponse(report.refused.empty() ? 200 : 422, campaignReportJson(report, *run.zone, record));
+      const int status = !report.refused.empty() ? 422 : !report.held.empty() ? 409 : 200;
+      return jsonResponse(status, campaignReportJson(report, *run.zone, record));
     });
   };
   add("GET", "/v1/campaign", 0, [campaign](http::Request& r) { return campaign(r, false); });
@@ -349,7 +350,8 @@ std::vector<http::Route> Service::Core::adminRoutes() {
                               {"inbox", state.inbox().size()},
                               {"outbox", state.automation().outbox().size()},
                               {"webhook_ids_remembered", state.webhookSeenCount()},
-                              {"log_bytes", store->walBytes()}});
+                              {"log_bytes", store->walBytes()},
+                              {"line_quota", quota ? quota->json() : nlohmann::json(nullptr)}});
   });
 
   // GET /v1/program: what runs. POST /v1/program (the .seg text): checked,

@@ -72,6 +72,8 @@ bool readDelivery(const toml::table& d, DeliveryConfig& out, std::string& error)
     }
     out.timeoutSeconds = *v;
   }
+  if (auto v = d["hold_beyond_quota"].value<bool>()) out.holdBeyondQuota = *v;
+  if (!number(d["free_messages"], "delivery.free_messages", out.freeMessages, error)) return false;
   if (auto v = d["profile_wait_seconds"].value<double>()) {
     if (!(*v >= 0 && *v <= 60)) {
       error = "delivery.profile_wait_seconds must be 0 (no profiles fetched) to 60";

@@ -36,6 +36,12 @@ struct DeliveryConfig {
   // A follow waits this long at most for the friend's profile (its display
   // name for `{{name}}`); 0: profiles are not fetched.
   double profileWaitSeconds = 2;
+  // LINE's quota (its target limit, read from LINE) holds a campaign it
+  // would not cover; so do the plan's free messages when given here (LINE
+  // does not report them) unless the policy allows paid ones. false: no
+  // campaign is held (the quota is still read and shown).
+  bool holdBeyondQuota = true;
+  std::uint64_t freeMessages = 0;
 };
 
 struct ServiceConfig {

@@ -24,6 +24,7 @@
 #include "runtime/ingest/importer.h"
 #include "runtime/store/store.h"
 #include "server/delivery/profiles.h"
+#include "server/delivery/quota.h"
 #include "server/delivery/sender.h"
 #include "server/http/http_server.h"
 #include "server/service/metrics.h"
@@ -71,6 +72,7 @@ struct Service::Core {
   // Follows wait for their friends' profiles (the loop's only; none
   // without delivery or with profile_wait_seconds = 0).
   std::unique_ptr<delivery::ProfileFetches> profiles;
+  std::unique_ptr<delivery::MonthlyQuota> quota;  // read when delivering
   bool heldForProfile = false;  // the last inbox pass stopped at a follow
 
   std::atomic<bool> ready{false};
@@ -102,6 +104,7 @@ struct Service::Core {
   void recordProgress(Running& run, const delivery::Completion& c, std::int64_t t);
   std::vector<HandOut> progressPolls(Running& run);
   bool withProfile(InboundEvent& event);
+  std::string quotaHold(const CampaignReport& report, bool paidAllowed);
   void askProfilesAhead(std::size_t items);
   void fail(const std::string& why);
   void wakeLoop();

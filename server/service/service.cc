@@ -24,6 +24,8 @@ constexpr auto kTick = std::chrono::milliseconds(250);
 // for those questions start with this.
 constexpr auto kProgressEvery = std::chrono::seconds(10);
 constexpr const char* kProgressPrefix = "progress/";
+// LINE's monthly quota is read this often (and at start).
+constexpr auto kQuotaEvery = std::chrono::minutes(5);
 // After SIGTERM, what is left in the inbox is acted on for this long at most;
 // the rest waits in the store for the next start.
 constexpr auto kDrainTime = std::chrono::seconds(5);
@@ -95,6 +97,9 @@ std::shared_ptr<Running> Service::Core::bind(std::unique_ptr<ServiceProgram> pro
   options.compiler = run->engineJit.get();
   options.threads = threads;
   options.keepTimeline = true;  // drained after each batch into the action metrics
+  if (config.delivery.enabled && config.delivery.holdBeyondQuota) {
+    options.quotaHold = [this](const CampaignReport& r, bool paidAllowed) { return quotaHold(r, paidAllowed); };
+  }
   run->engine = std::make_unique<AutomationEngine>(p, *writer, options);
   run->queryJit = makeJit();
   run->queries = std::make_unique<SegmentEvaluator>(p, store->state(), run->queryJit.get(), threads);
@@ -174,6 +179,13 @@ void Service::start() {
       throw ServiceError(e.what());
     }
     c.sender = std::make_unique<delivery::Sender>(config.delivery, *c.accessToken, c.metrics, c.log, [&c] { c.wakeLoop(); });
+    c.quota = std::make_unique<delivery::MonthlyQuota>(kQuotaEvery);
+    try {
+      c.quota->readNow(config.delivery, *c.accessToken);
+    } catch (const std::exception& e) {
+      c.log.warning("LINE's monthly quota could not be read; asked again later", {{"reason", e.what()}});
+    }
+    c.log.info("LINE's monthly quota", {{"quota", c.quota->json()}});
     if (config.delivery.profileWaitSeconds > 0) {
       c.profiles = std::make_unique<delivery::ProfileFetches>(
           std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(config.delivery.profileWaitSeconds)));
@@ -282,6 +294,10 @@ void Service::Core::deliver(Running& run) {
       if (profiles) profiles->record(c);
       continue;
     }
+    if (delivery::MonthlyQuota::isRead(c.key)) {
+      if (quota) quota->record(c);
+      continue;
+    }
     try {
       switch (c.kind) {
         case delivery::Completion::Kind::Delivered: run.engine->confirm(c.key, t, c.response, c.requestId); break;
@@ -300,6 +316,9 @@ void Service::Core::deliver(Running& run) {
   if (profiles) {
     for (HandOut& fetch : profiles->takeRequests(t)) due.push_back(std::move(fetch));
   }
+  if (quota) {
+    for (HandOut& read : quota->takeReads(t, SteadyClock::now())) due.push_back(std::move(read));
+  }
   sender->offer(due, t);
 }
 
@@ -316,6 +335,31 @@ const Mutation* followIn(const InboundEvent& event) {
 }
 
 }  // namespace
+
+namespace {
+
+// Messages planned and not yet accepted by LINE, as LINE counts them (one
+// a recipient; replies are free, uploads carry none).
+std::uint64_t outstandingMessages(const AutomationState& automation) {
+  std::uint64_t n = 0;
+  for (const auto& [key, entry] : automation.outbox()) {
+    if (!entry.carries.empty() && entry.expiresAt == 0) n += entry.users.size();
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string Service::Core::quotaHold(const CampaignReport& report, bool paidAllowed) {
+  if (!quota) return "";  // delivery not started (yet)
+  std::string why = quota->wouldExceed(report.recipients, outstandingMessages(store->state().automation()),
+                                       config.delivery.freeMessages, paidAllowed);
+  if (why.empty()) return why;
+  if (why.find("not been read") != std::string::npos) quota->readSoon();
+  log.warning("a campaign is held", {{"campaign", report.name}, {"why", why}});
+  metrics.add("seg_campaigns_held_total", {{"campaign", report.name}});
+  return why;
+}
 
 // A follow is acted on once its friend's profile is known (or the wait is
 // over), with the display name set as part of the follow, so that its
@@ -527,6 +571,15 @@ void Service::Core::describeMetrics() {
   metrics.describe("seg_actions_total", "counter", "What the automation did, by action and rule, scenario, message, menu or campaign name");
   metrics.describe("seg_segment_evaluation_seconds", "histogram", "Segment evaluations asked of the admin API");
   metrics.describe("seg_inbox_set_aside_total", "counter", "Inbox events that could not be acted on (logged)");
+  metrics.describe("seg_campaigns_held_total", "counter", "Times a campaign was held for LINE's monthly quota (logged, retried a minute later)");
+  metrics.gauge("seg_line_quota_messages", "LINE's monthly quota as last read: the target limit and the messages used", [this] {
+    std::vector<std::pair<Labels, double>> out;
+    if (!quota) return out;
+    const delivery::MonthlyQuota::Reading r = quota->reading();
+    if (r.limited && *r.limited) out.push_back({{{"kind", "limit"}}, static_cast<double>(r.limit)});
+    if (r.used) out.push_back({{{"kind", "used"}}, static_cast<double>(*r.used)});
+    return out;
+  });
   metrics.describe("seg_profiles_total", "counter", "Follows acted on with the friend's LINE profile (named) or without it (none)");
   metrics.describe("seg_inbox_failed_total", "counter", "Inbox events whose action failed part way (logged)");
   metrics.describe("seg_delivery_requests_total", "counter", "Requests made to LINE, by endpoint and outcome (delivered, retry, rate_limited, unauthorized, reply_refused, refused)");

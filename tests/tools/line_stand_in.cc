@@ -97,6 +97,7 @@ struct LineStandIn::Impl {
   std::set<std::string> usedReplyTokens;
   std::vector<std::string> journal;
   std::uint64_t nextId = 1, nextAudience = 1000;
+  std::int64_t messagesUsed = 0;  // this month's, as LINE counts: a message a recipient of a push or multicast
   std::unique_ptr<http::Server> server;
 
   Impl(LineStandIn& s, std::string t, StandInFaults f, std::map<std::string, double> l)
@@ -182,7 +183,16 @@ struct LineStandIn::Impl {
         refused.headers = {{"x-line-request-id", requestId}};
         return refused;
       }
+      const std::int64_t recipients = body["to"].is_array() ? static_cast<std::int64_t>(body["to"].size()) : 1;
+      if (faults.monthlyLimit > 0 && messagesUsed + recipients > faults.monthlyLimit) {
+        return lineError(429, "You have reached your monthly limit.");
+      }
+      messagesUsed += recipients;
       if (r.path == "/v2/bot/message/push") ok.body = R"({"sentMessages":[{"id":"1","quoteToken":"q"}]})";
+    } else if (r.path == "/v2/bot/message/quota") {
+      ok.body = faults.monthlyLimit > 0 ? nlohmann::json{{"type", "limited"}, {"value", faults.monthlyLimit}}.dump() : R"({"type":"none"})";
+    } else if (r.path == "/v2/bot/message/quota/consumption") {
+      ok.body = nlohmann::json{{"totalUsage", messagesUsed}}.dump();
     } else if (r.path == "/v2/bot/message/narrowcast") {
       ok.status = 202;
     } else if (r.path == "/v2/bot/message/progress/narrowcast") {

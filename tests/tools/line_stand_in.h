@@ -35,6 +35,7 @@ struct StandInFaults {
   std::chrono::milliseconds silence{3000};
   std::string refuseUser;      // a push to this user is refused (400), for good
   std::string unknownUser;     // this user's profile is not found (404: not a friend)
+  std::int64_t monthlyLimit = 0;  // the account's target limit (0: none); beyond it a 429
   std::uint64_t seed = 1;
 };
 

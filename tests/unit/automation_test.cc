@@ -362,6 +362,39 @@ TEST(AutomationCampaigns, FileUploadsAddToTheirAudienceByFile) {
   EXPECT_THROW(send::createAudienceByFile("k", "d", std::vector<std::string>(send::kMaxAudienceFile + 1, "U")), std::invalid_argument);
 }
 
+// A campaign the quota would not cover is held: nothing recorded, asked
+// about again a minute later, and sent once the quota covers it.
+TEST(AutomationCampaigns, HeldForTheQuotaUntilItCoversThem) {
+  int asked = 0;
+  bool covered = false, paidAllowed = true;
+  EngineOptions options;
+  options.quotaHold = [&](const CampaignReport& r, bool paid) {
+    if (r.name == "big") ++asked;
+    paidAllowed = paid;
+    return covered ? std::string() : fmt::format("{} messages do not fit", r.recipients);
+  };
+  World w(kCampaigns, options);
+  populated(w, 1200);
+  const ir::CampaignIr* big = w.program->ir().automation.campaign("big");
+  ASSERT_NE(big, nullptr);
+  w.engine.advanceTo(big->at);
+  EXPECT_EQ(asked, 1);
+  EXPECT_FALSE(paidAllowed);  // no `beyond_quota send` in the policy
+  EXPECT_FALSE(w.writer.state().automation().campaignRan("big"));
+  EXPECT_TRUE(w.writer.state().automation().outbox().empty());
+  const CampaignReport now = w.engine.runCampaign("big", big->at, true);
+  EXPECT_EQ(now.held, fmt::format("{} messages do not fit", now.recipients));
+  EXPECT_EQ(campaignReportJson(now, *TimeZone::find("Asia/Tokyo"), true)["recorded"], false);
+  asked = 0;
+  w.engine.advanceTo(big->at + 30);
+  EXPECT_EQ(asked, 0);  // not before a minute has passed
+  covered = true;
+  w.engine.advanceTo(big->at + 61);
+  EXPECT_EQ(asked, 1);
+  EXPECT_TRUE(w.writer.state().automation().campaignRan("big"));
+  EXPECT_FALSE(w.writer.state().automation().outbox().empty());
+}
+
 TEST(AutomationCampaigns, MinReachRefusesWithAReason) {
   World w(kCampaigns);
   populated(w, 1200);
