@@ -3,6 +3,7 @@
 // rate limits): pushes per second and segd's CPU per request; then a
 // campaign to every friend, from its time to every request accepted.
 //   seg_delivery_bench PROGRAM STORE SEGD [PUSHES]
+#include <algorithm>
 #include <unistd.h>
 
 #include <chrono>
@@ -131,9 +132,20 @@ int main(int argc, char** argv) {
   const double campaignSeconds = std::chrono::duration<double>(Clock::now() - campaignStart).count();
   narrowcasts = acceptedAt(line, "/v2/bot/message/narrowcast") - narrowcasts;
   multicasts = acceptedAt(line, "/v2/bot/message/multicast") - multicasts;
-  const std::size_t uploads = acceptedAt(line, "/v2/bot/audienceGroup/upload");
-  fmt::print("  every request accepted {:.1f} s after its time: {} audience uploads (10,000 IDs each; LINE allows 60 a minute), {} narrowcast(s), {} multicasts\n",
-             campaignSeconds, uploads, narrowcasts, multicasts);
+  std::size_t byJson = 0, byFile = 0, ids = 0;
+  for (const AcceptedRequest& a : line.accepted()) {
+    if (a.path == "/v2/bot/audienceGroup/upload") {
+      ++byJson;
+      ids += a.body["audiences"].size();
+    } else if (a.path == "/v2/bot/audienceGroup/upload/byFile") {
+      ++byFile;
+      const std::string& file = a.body["file"].get_ref<const std::string&>();
+      ids += static_cast<std::size_t>(std::count(file.begin(), file.end(), '\n'));
+    }
+  }
+  fmt::print("  every request accepted {:.1f} s after its time: audience uploads {} by file and {} by JSON ({} IDs; "
+             "LINE allows 60 uploads a minute), {} narrowcast(s), {} multicasts\n",
+             campaignSeconds, byFile, byJson, ids, narrowcasts, multicasts);
   fmt::print("  the stand-in saw {} requests, {} over LINE's rate limits\n", line.requestsSeen(), line.rateLimitExceeded());
   std::map<std::string, int> refused;
   std::istringstream journal(line.journal());
