@@ -17,15 +17,17 @@ SteadyClock::duration backoff(unsigned attempts) {
   return std::chrono::duration_cast<SteadyClock::duration>(std::chrono::duration<double>(base * jitter(random)));
 }
 
-std::int64_t nowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
 }  // namespace
 
 Sender::Sender(const service::DeliveryConfig& config, AccessToken& token, service::Metrics& metrics, service::Logger& log,
-               std::function<void()> wake)
-    : config_(config), token_(token), metrics_(metrics), log_(log), wake_(std::move(wake)), limiter_(config.rateLimits) {
+               std::function<void()> wake, std::function<std::int64_t()> clock)
+    : config_(config),
+      token_(token),
+      metrics_(metrics),
+      log_(log),
+      wake_(std::move(wake)),
+      clock_(std::move(clock)),
+      limiter_(config.rateLimits) {
   for (std::size_t i = 0; i < config_.concurrency; ++i) workers_.emplace_back([this] { work(); });
 }
 
@@ -55,7 +57,7 @@ void Sender::offer(const std::vector<HandOut>& due, std::int64_t) {
     job.endpoint = h.request.endpoint();
     job.endpoint = job.endpoint.substr(0, job.endpoint.find('?'));  // a progress query's id is not its endpoint
     job.mayHaveActed = h.triedAt != 0;  // by a process before this one
-    job.firstTried = nowSeconds();
+    job.firstTried = clock_();
     if (!h.lane.empty()) lanes_[h.lane].push_back(h.key);
     queue_.emplace(now, std::move(job));
     added = true;
@@ -141,7 +143,7 @@ std::multimap<SteadyClock::time_point, Sender::Job>::iterator Sender::nextJob(St
 
 bool Sender::pastHorizon(const Job& job) const {
   const std::int64_t first = job.handOut.triedAt != 0 ? job.handOut.triedAt : job.firstTried;
-  return nowSeconds() > first + static_cast<std::int64_t>(config_.retryHorizonSeconds);
+  return clock_() > first + static_cast<std::int64_t>(config_.retryHorizonSeconds);
 }
 
 void Sender::finish(Job& job, const CallResult& result) {

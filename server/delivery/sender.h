@@ -39,8 +39,9 @@ struct Completion {
 class Sender {
  public:
   // `wake` is called when outcomes are waiting for the loop.
+  // `clock`: seg's time in seconds (the outbox's times are in it).
   Sender(const service::DeliveryConfig& config, AccessToken& token, service::Metrics& metrics, service::Logger& log,
-         std::function<void()> wake);
+         std::function<void()> wake, std::function<std::int64_t()> clock);
   ~Sender();
   Sender(const Sender&) = delete;
   Sender& operator=(const Sender&) = delete;
@@ -73,6 +74,7 @@ class Sender {
   service::Metrics& metrics_;
   service::Logger& log_;
   std::function<void()> wake_;
+  std::function<std::int64_t()> clock_;
   RateLimiter limiter_;
 
   mutable std::mutex mutex_;

@@ -345,6 +345,7 @@ std::vector<http::Route> Service::Core::adminRoutes() {
     return jsonResponse(200, {{"program", running->program->name},
                               {"store", config.store},
                               {"uptime_seconds", std::chrono::duration<double>(SteadyClock::now() - started).count()},
+                              {"now", now()},  // seg's time (simulated with [clock])
                               {"friends", state.friendCount()},
                               {"events", events},
                               {"inbox", state.inbox().size()},

@@ -8,6 +8,9 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include "base/timezone.h"
+#include "runtime/ingest/values.h"
+
 namespace seg::service {
 namespace {
 
@@ -170,6 +173,17 @@ std::optional<ServiceConfig> loadConfig(const std::string& path, std::string& er
   }
   if (const toml::table* delivery = t["delivery"].as_table()) {
     if (!readDelivery(*delivery, config.delivery, error)) return fail(error);
+  }
+  if (const toml::table* clock = t["clock"].as_table()) {
+    const auto start = (*clock)["start"].value<std::string>();
+    std::string why;
+    const auto instant = start ? instantFromText(*start, *TimeZone::find("UTC"), why) : std::nullopt;
+    if (!instant) return fail(fmt::format("clock.start: {}", start ? why : "give the simulated clock's first instant, such as \"2026-11-25T00:00:00+09:00\""));
+    config.clock.start = *instant;
+    if (auto v = (*clock)["speed"].value<double>()) {
+      if (!(*v >= 1 && *v <= 1e6)) return fail("clock.speed must be 1 to 1,000,000 (times faster than real time)");
+      config.clock.speed = *v;
+    }
   }
   if (const toml::table* log = t["log"].as_table()) {
     if (auto v = (*log)["level"].value<std::string>()) config.logLevel = *v;

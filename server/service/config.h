@@ -44,6 +44,14 @@ struct DeliveryConfig {
   std::uint64_t freeMessages = 0;
 };
 
+// A simulated clock, to watch a month of the program in minutes (tests,
+// trials against a LINE stand-in or mock; never against LINE): seg's time
+// starts at `start` and runs `speed` times faster. start 0: the real clock.
+struct SimulatedClock {
+  std::int64_t start = 0;
+  double speed = 1;
+};
+
 struct ServiceConfig {
   std::string program;
   std::string store;
@@ -62,6 +70,7 @@ struct ServiceConfig {
   std::size_t handlerThreads = 8;
   std::size_t inboxLimit = 100000;  // feeds wait while the automation loop catches up
   DeliveryConfig delivery;
+  SimulatedClock clock;
   std::string logLevel = "info";
   bool logJson = true;
 };

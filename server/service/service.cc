@@ -41,7 +41,11 @@ std::size_t residentBytes() {
 
 }  // namespace
 
-std::int64_t Service::Core::now() const { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::int64_t Service::Core::now() const {
+  if (config.clock.start == 0) return static_cast<std::int64_t>(std::time(nullptr));
+  const double elapsed = std::chrono::duration<double>(SteadyClock::now() - started).count();
+  return config.clock.start + static_cast<std::int64_t>(elapsed * config.clock.speed);
+}
 
 void Service::Core::wakeLoop() {
   {
@@ -178,7 +182,12 @@ void Service::start() {
     } catch (const std::exception& e) {
       throw ServiceError(e.what());
     }
-    c.sender = std::make_unique<delivery::Sender>(config.delivery, *c.accessToken, c.metrics, c.log, [&c] { c.wakeLoop(); });
+    c.sender = std::make_unique<delivery::Sender>(config.delivery, *c.accessToken, c.metrics, c.log, [&c] { c.wakeLoop(); },
+                                                  [&c] { return c.now(); });
+    if (config.clock.start != 0) {
+      c.log.warning("the clock is simulated: seg's time runs faster than real time (clock.speed); for trials, never against LINE",
+                    {{"start", config.clock.start}, {"speed", config.clock.speed}});
+    }
     c.quota = std::make_unique<delivery::MonthlyQuota>(kQuotaEvery);
     try {
       c.quota->readNow(config.delivery, *c.accessToken);
@@ -231,7 +240,7 @@ void Service::Core::loop() {
     // once the clock reaches T), a tick at most.
     auto wake = SteadyClock::now() + kTick;
     if (const auto due = run->engine->nextDue()) {
-      const auto untilDue = std::chrono::system_clock::from_time_t(static_cast<std::time_t>(*due)) - std::chrono::system_clock::now();
+      const auto untilDue = std::chrono::duration<double>(static_cast<double>(*due - now()) / config.clock.speed);
       // Never a spin: work due already (what advanceTo could not do) waits 10 ms.
       const auto soonest = SteadyClock::now() + std::chrono::milliseconds(10);
       wake = std::clamp(SteadyClock::now() + std::chrono::duration_cast<SteadyClock::duration>(untilDue), soonest, wake);

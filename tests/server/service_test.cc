@@ -51,11 +51,11 @@ std::string body(const std::string& events) {
   return R"({"destination":"U00000000000000000000000000000000","events":[)" + events + "]}";
 }
 
-std::string followEvent(const std::string& id, const std::string& user) {
+std::string followEvent(const std::string& id, const std::string& user, std::int64_t millis = nowMillis()) {
   return fmt::format(R"({{"type":"follow","mode":"active","timestamp":{},"source":{{"type":"user","userId":"{}"}},)"
                      R"("webhookEventId":"{}","deliveryContext":{{"isRedelivery":false}},"replyToken":"rt-{}",)"
                      R"("follow":{{"isUnblocked":false}}}})",
-                     nowMillis(), user, id, id);
+                     millis, user, id, id);
 }
 
 void writeFile(const std::string& path, const std::string& text) {
@@ -1099,6 +1099,86 @@ TEST_F(Service, LargeAudiencesGoUpAsFilesLineAccepts) {
   EXPECT_EQ(made.count("POST /v2/bot/audienceGroup/upload/byFile") ? made.at("POST /v2/bot/audienceGroup/upload/byFile") : 0, 1u);
   EXPECT_FALSE(made.contains("POST /v2/bot/audienceGroup/upload"));
   EXPECT_EQ(made.count("POST /v2/bot/message/narrowcast") ? made.at("POST /v2/bot/message/narrowcast") : 0, 1u);
+}
+
+// A month of the shop through seg serve, on a simulated clock (a day a
+// second), made to Prism mocking LINE's own API description: welcomes and
+// their steps, replies (most outlive their token at this speed and go as
+// pushes), cart reminders, day-by-day rich menus, the month's campaigns.
+// Not one request breaks messaging-api.yml or manage-audience.yml.
+TEST_F(Service, AMonthOfTheShopPassesLinesOwnApiDescription) {
+  SKIP_WITHOUT_PRISM(spec);
+  PrismLine prism(*spec, dir_);
+  ASSERT_TRUE(prism.ready()) << prism.log();
+  const std::string program = dir_ + "/shop.seg";
+  writeFile(program, readFile(sourcePath("examples/shop/shop.seg")));
+  fs::copy(sourcePath("examples/shop/flex"), dir_ + "/flex", fs::copy_options::recursive);
+  const std::int64_t first = 1795964400;  // 2026-11-25T00:00:00+09:00
+  const std::int64_t end = first + 30 * 86400;
+  const CliRun gen = segc(fmt::format("gen {} --store {} --friends 1000 --events 10000 --seed 9 --now 2026-11-25T00:00:00+09:00",
+                                      quote(program), quote(store_)));
+  ASSERT_EQ(gen.exit, 0) << gen.out;
+  ServiceOptions options;
+  options.program = program;
+  options.accessToken = "a-token";
+  const std::string config = dir_ + "/segd.toml";
+  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\nhold_beyond_quota = false\n"
+                                "[delivery.rate_limits]\n\"POST /v2/bot/message/narrowcast\" = 50\n"
+                                "\"POST /v2/bot/audienceGroup/upload\" = 50\n\"PUT /v2/bot/audienceGroup/upload\" = 50\n"
+                                "\"POST /v2/bot/richmenu/batch\" = 50\n"
+                                "[clock]\nstart = \"2026-11-25T00:00:00+09:00\"\nspeed = 86400\n",
+                                prism.router().url()));
+  options.config = config;
+  start(options);
+  // Every simulated 6 hours: two friends follow, one writes, three cart
+  // something and one buys, stamped with seg's simulated time.
+  std::mt19937 random(3);
+  std::int64_t next = first;
+  int followers = 0;
+  auto iso = [](std::int64_t t) {
+    const std::time_t tt = t;
+    char out[40];
+    std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%S+00:00", std::gmtime(&tt));
+    return std::string(out);
+  };
+  for (std::int64_t now = first; now < end;) {
+    now = stats()["now"].get<std::int64_t>();
+    if (now < next) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    next += 6 * 3600;
+    std::string webhooks;
+    for (int k = 0; k < 2; ++k, ++followers) {
+      webhooks += (webhooks.empty() ? "" : ",") + followEvent(fmt::format("mf-{}", followers), loadUserId(700000 + followers), now * 1000);
+    }
+    const std::string writer = loadUserId(700000 + std::uniform_int_distribution<int>(0, followers - 1)(random));
+    webhooks += "," + messageEventJson(fmt::format("mm-{}", next), writer, "スキンケアについて", now * 1000, fmt::format("mrt-{}", next));
+    ASSERT_EQ(postWebhook(body(webhooks)).status, 200);
+    std::string feed;
+    for (int k = 0; k < 4; ++k) {
+      const std::string user = loadUserId(std::uniform_int_distribution<int>(0, 999)(random));
+      feed += k < 3 ? fmt::format(R"({{"user_id":"{}","event":"cart_add","time":"{}","product":"化粧水","price":3200}})", user, iso(now))
+                    : fmt::format(R"({{"user_id":"{}","event":"purchase","time":"{}","product":"化粧水","category":"skincare","price":3200}})", user, iso(now));
+      feed += "\n";
+    }
+    const HttpResult fed = http_.post(service_->adminUrl() + "/v1/events", feed, "application/x-ndjson");
+    ASSERT_EQ(fed.status, 200) << fed.body;
+  }
+  EXPECT_TRUE(eventually([&] { return allSent(); }, 120)) << admin("/v1/outbox?full=true&limit=20").dump(2);
+  const json failed = admin("/v1/outbox?standing=failed&full=true&limit=5");
+  EXPECT_EQ(failed["failed"], 0) << failed.dump(2);
+  EXPECT_EQ(service_->stop(), 0);
+  const std::vector<std::string> violations = prism.violations();
+  for (const std::string& v : violations) ADD_FAILURE() << v;
+  const auto made = prism.router().byEndpoint();
+  for (const char* endpoint : {"POST /v2/bot/message/push", "POST /v2/bot/message/narrowcast", "POST /v2/bot/audienceGroup/upload",
+                               "POST /v2/bot/richmenu/bulk/link", "GET /v2/bot/profile/{userId}"}) {
+    EXPECT_TRUE(made.contains(endpoint)) << endpoint << " was not made";
+  }
+  std::cout << "a simulated month: " << prism.router().forwarded() << " requests made to Prism, " << violations.size() << " violations:";
+  for (const auto& [endpoint, n] : made) std::cout << " " << endpoint << " " << n << ";";
+  std::cout << "\n";
 }
 
 }  // namespace
