@@ -144,8 +144,8 @@ serve_demo() {
   curl -s -w '   -> HTTP %{http_code}\n' -H 'Content-Type: application/json' -H "x-line-signature: AAAA$signature" \
     --data-binary "$body" http://127.0.0.1:$public/callback
   local waited=0
-  while ! grep -q "$user" $line_log && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
-  echo "-- $((waited / 10)).$((waited % 10)) s later, LINE (the stand-in) has accepted the welcome push (with its retry key):"
+  while ! grep -q "push to $user" $line_log && [ $waited -lt 100 ]; do sleep 0.1; waited=$((waited + 1)); done
+  echo "-- $((waited / 10)).$((waited % 10)) s later, LINE (the stand-in) has given the friend's profile and accepted the welcome push, by name:"
   grep "$user" $line_log | sed 's/^/   /'
   echo
   echo "-- the shop's EC system posts a cart_add (POST /v1/events): the cart_recovery scenario starts"
@@ -158,7 +158,7 @@ serve_demo() {
   curl -s -X POST "$admin/v1/campaign?name=winter_sale" |
     sed -E 's/.*"audience":([0-9]+).*"recipients":([0-9]+).*/   audience \1, recipients \2/' | head -1
   sleep 3
-  echo "   LINE accepted: $(grep -c 'audienceGroup/upload' $line_log) audience uploads (10,000 IDs each, 60 a minute), $(grep -c 'narrowcast' $line_log) narrowcast(s) (60 an hour: each arm's waits its turn)"
+  echo "   LINE accepted: $(grep -c 'audienceGroup/upload' $line_log) audience uploads (a file of IDs each, to api-data), $(grep -c 'message/narrowcast' $line_log) narrowcast(s) (60 an hour: each arm's waits its turn)"
   grep -m2 narrowcast $line_log | sed 's/^/   /'
   echo
   echo "-- GET /metrics (Prometheus): the webhook events, what the automation did, what LINE accepted"

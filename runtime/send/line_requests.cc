@@ -61,6 +61,7 @@ std::string LineRequest::header(std::string_view name) const {
 
 std::string LineRequest::endpoint() const {
   if (path.rfind(kAliasPath, 0) == 0) return method + " /v2/bot/richmenu/alias/{richMenuAliasId}";
+  if (path.rfind("/v2/bot/profile/", 0) == 0) return method + " /v2/bot/profile/{userId}";
   if (path.rfind("/v2/bot/user/", 0) == 0) {
     return method + (path.find("/richmenu/") != std::string::npos ? " /v2/bot/user/{userId}/richmenu/{richMenuId}"
                                                                  : " /v2/bot/user/{userId}/richmenu");

@@ -764,6 +764,10 @@ TEST_F(Service, AFollowIsWelcomedByTheNameInItsProfile) {
   EXPECT_EQ(pushes[named], 1) << line.journal();
   EXPECT_EQ(pushes["\"" + unknown + "\" お客様さん、ようこそ!"], 1) << line.journal();
   EXPECT_NE(metrics().find(R"(seg_profiles_total{outcome="named"} 1)"), std::string::npos) << metrics();
+  // Counted (and paced) as one endpoint, never by user ID.
+  EXPECT_NE(metrics().find(R"(seg_delivery_requests_total{endpoint="GET /v2/bot/profile/{userId}",outcome="delivered"} 1)"), std::string::npos)
+      << metrics();
+  EXPECT_EQ(metrics().find(user), std::string::npos) << metrics();
   EXPECT_EQ(service_->stop(), 0);
   // The name is the friend's from now on.
   const CliRun greeted = segc(fmt::format("eval {} --store {} --segment greeted --ids", quote(program), quote(store_)));
