@@ -9,15 +9,9 @@ set -euo pipefail
 friends=${1:-1000000}
 pushes=${2:-20000}
 work=${3:-/tmp/seg-delivery-bench}
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="$root/build/bin"
-mkdir -p "$work"
-# The shop's program without its quiet hours (they would hold the sends).
-program="$work/shop.seg"
-sed '/^  quiet /d' "$root/examples/shop/shop.seg" > "$program"
-cp -r "$root/examples/shop/flex" "$work/" 2>/dev/null || true
+. "$(dirname "$0")/lib.sh"
+shop_without_quiet_hours "$work"
 store="$work/store-$friends"
 rm -rf "$store"
-echo "== generating $friends friends and $((friends * 10)) events"
-"$bin/segc" gen "$program" --store "$store" --friends "$friends" --events $((friends * 10)) --seed 1 | tail -1
+generate_store "$friends" "$store"
 "$bin/seg_delivery_bench" "$program" "$store" "$bin/segd" "$pushes"

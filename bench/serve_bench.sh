@@ -10,19 +10,10 @@ friends=${1:-1000000}
 seconds=${2:-20}
 kills=${3:-100}
 work=${4:-/tmp/seg-serve-bench}
-root="$(cd "$(dirname "$0")/.." && pwd)"
-bin="$root/build/bin"
-mkdir -p "$work"
-# The shop's program without its quiet hours (22:00-08:00 JST would hold the
-# campaign, whatever hour the bench runs).
-program="$work/shop.seg"
-sed '/^  quiet /d' "$root/examples/shop/shop.seg" > "$program"
-cp -r "$root/examples/shop/flex" "$work/" 2>/dev/null || true
+. "$(dirname "$0")/lib.sh"
+shop_without_quiet_hours "$work"
 store="$work/store-$friends"
-if [ ! -f "$store/snapshot.seg" ]; then
-  echo "== generating $friends friends and $((friends * 10)) events"
-  "$bin/segc" gen "$program" --store "$store" --friends "$friends" --events $((friends * 10)) --seed 1
-fi
+if [ ! -f "$store/snapshot.seg" ]; then generate_store "$friends" "$store"; fi
 "$bin/seg_serve_bench" "$program" "$store" "$bin/segd" "$bin/segc" "$seconds"
 
 echo "== the same through segc, one process per body"
