@@ -46,6 +46,16 @@ std::vector<http::FormPart> formParts(const send::Json& fields) {
   return parts;
 }
 
+// A file of up to 1.5M IDs (51 MB) takes longer than a message to send:
+// its time grows with its size, at 512 KB a second at least, so that a slow
+// link is not taken for LINE not answering (an audience's creation is not
+// repeated after an unclear answer).
+double uploadTimeout(const service::DeliveryConfig& config, const std::vector<http::FormPart>& parts) {
+  std::size_t bytes = 0;
+  for (const http::FormPart& p : parts) bytes += p.value.size();
+  return std::max(config.timeoutSeconds, static_cast<double>(bytes) / (512 * 1024));
+}
+
 }  // namespace
 
 // ----------------------------------------------------------------- tokens
@@ -138,8 +148,13 @@ CallResult call(http::Client& client, const service::DeliveryConfig& config, con
     if (!(multipart && h.first == "Content-Type")) headers.push_back(h);  // the client adds it with the boundary
   }
   const std::string url = baseFor(config, request.path) + request.path;
-  const http::ClientResponse r = multipart ? client.multipart(request.method, url, formParts(request.body), headers)
-                                           : client.request(request.method, url, jsonBody(request.body), headers);
+  http::ClientResponse r;
+  if (multipart) {
+    const std::vector<http::FormPart> parts = formParts(request.body);
+    r = client.multipart(request.method, url, parts, headers, uploadTimeout(config, parts));
+  } else {
+    r = client.request(request.method, url, jsonBody(request.body), headers);
+  }
   CallResult out;
   out.status = r.status;
   out.body = r.body;

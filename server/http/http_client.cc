@@ -64,11 +64,11 @@ ClientResponse Client::request(const std::string& method, const std::string& url
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
   }
-  return perform(headers);
+  return perform(headers, timeout_);
 }
 
 ClientResponse Client::multipart(const std::string& method, const std::string& url, const std::vector<FormPart>& parts,
-                                 const HeaderList& headers) {
+                                 const HeaderList& headers, double timeoutSeconds) {
   CURL* curl = static_cast<CURL*>(curl_);
   curl_easy_reset(curl);
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -82,16 +82,16 @@ ClientResponse Client::multipart(const std::string& method, const std::string& u
   }
   curl_easy_setopt(curl, CURLOPT_MIMEPOST, mime);
   curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
-  ClientResponse response = perform(headers);
+  ClientResponse response = perform(headers, timeoutSeconds > 0 ? timeoutSeconds : timeout_);
   curl_mime_free(mime);
   return response;
 }
 
-ClientResponse Client::perform(const HeaderList& headers) {
+ClientResponse Client::perform(const HeaderList& headers, double timeoutSeconds) {
   CURL* curl = static_cast<CURL*>(curl_);
   ClientResponse response;
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_ * 1000));
+  curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(timeoutSeconds * 1000));
   curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connectTimeout_ * 1000));
   curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);  // HTTP/2 over TLS when offered
   curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collectBody);

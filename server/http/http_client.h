@@ -41,11 +41,12 @@ class Client {
 
   ClientResponse request(const std::string& method, const std::string& url, const std::string& body = "",
                          const HeaderList& headers = {});
+  // `timeoutSeconds` (0: the client's) for a large upload.
   ClientResponse multipart(const std::string& method, const std::string& url, const std::vector<FormPart>& parts,
-                           const HeaderList& headers = {});
+                           const HeaderList& headers = {}, double timeoutSeconds = 0);
 
  private:
-  ClientResponse perform(const HeaderList& headers);
+  ClientResponse perform(const HeaderList& headers, double timeoutSeconds);
   void* curl_;
   double timeout_, connectTimeout_;
 };

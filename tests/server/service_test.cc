@@ -348,6 +348,7 @@ TEST_F(Service, BadInputGetsItsStatusAndChangesNothing) {
     for (int i = 0; i < 100; ++i) {
       json now = json::parse(http_.get(a + "/v1/stats", auth).body);
       now.erase("uptime_seconds");
+      now.erase("now");  // the clock
       if (now == last && now["inbox"] == 0) return now;
       last = now;
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
