@@ -115,7 +115,7 @@ action
     | TAG string                                    # tagAction
     | UNTAG string                                  # untagAction
     | SCORE op=('+=' | '-=' | '=') expr             # scoreAction
-    | SET name '=' expr                             # setAction
+    | SET name op=('=' | '+=' | '-=') expr          # setAction
     | RICHMENU name                                 # richmenuAction
     | START name                                    # startAction
     | STOP name                                     # stopAction
@@ -254,9 +254,11 @@ durationLit : UNIT_NUMBER ;
 clockLit : CLOCK ;
 timeLit : DATETIME | DATE ;
 
-// A name. Contextual keywords are listed here so they stay usable as names.
+// A name. Contextual keywords are listed here so they stay usable as names
+// (`message` names the built-in event: `exists(message where ...)`).
 name
     : ID
+    | MESSAGE
     | TEXT | FLEX | IMAGE | ALT | PREVIEW | STICKER
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS

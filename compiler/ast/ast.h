@@ -264,14 +264,14 @@ struct Action;
 using ActionPtr = std::unique_ptr<Action>;
 using ActionList = std::vector<ActionPtr>;
 
-enum class ScoreOp : std::uint8_t { Add, Subtract, Assign };
+enum class AssignOp : std::uint8_t { Add, Subtract, Assign };
 
 struct Action {
   ActionKind kind = ActionKind::Send;
   SourceRange range;
   std::vector<MessageRef> messages;         // Send, Reply
   std::unique_ptr<StringLitExpr> tag;       // Tag, Untag
-  ScoreOp scoreOp = ScoreOp::Add;           // Score
+  AssignOp assignOp = AssignOp::Add;           // Score; Set (`=` unless `+=`, `-=`)
   Name target;                              // Set: attribute; Richmenu/Start/Stop: name
   ExprPtr value;                            // Score, Set; If: condition
   ActionList thenActions;                   // If

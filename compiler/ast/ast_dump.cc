@@ -68,9 +68,11 @@ class Dumper {
       case ActionKind::Tag:
       case ActionKind::Untag: text += " " + quoted(a.tag->value); break;
       case ActionKind::Score:
-        text += a.scoreOp == ScoreOp::Add ? " +=" : a.scoreOp == ScoreOp::Subtract ? " -=" : " =";
+        text += a.assignOp == AssignOp::Add ? " +=" : a.assignOp == AssignOp::Subtract ? " -=" : " =";
         break;
       case ActionKind::Set:
+        text += " " + a.target.text + (a.assignOp == AssignOp::Add ? " +=" : a.assignOp == AssignOp::Subtract ? " -=" : "");
+        break;
       case ActionKind::Richmenu:
       case ActionKind::Start:
       case ActionKind::Stop: text += " " + a.target.text; break;

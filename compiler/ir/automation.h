@@ -58,12 +58,13 @@ struct MessageCall {
 };
 
 struct ActionIr {
-  enum class Kind : std::uint8_t { Send, Reply, Tag, Untag, AddScore, SubtractScore, SetScore, Set, Richmenu, Start, Stop, If };
+  enum class Kind : std::uint8_t { Send, Reply, Tag, Untag, AddScore, SubtractScore, SetScore, Set, AddTo, SubtractFrom, Richmenu, Start, Stop, If };
   Kind kind = Kind::Send;
   std::vector<MessageCall> messages;  // Send, Reply
   std::string tag;                    // Tag, Untag
   NodeId value = 0;                   // scores, Set: the value; If: the condition
-  std::uint32_t target = 0;           // Set: IR attribute; Richmenu: menu; Start/Stop: scenario
+  std::uint32_t target = 0;           // Set, AddTo, SubtractFrom: IR attribute; Richmenu: menu; Start/Stop: scenario
+  NodeId current = 0;                 // AddTo, SubtractFrom: the attribute's value (missing counts as 0)
   std::vector<ActionIr> thenActions, elseActions;  // If
 };
 

@@ -336,16 +336,26 @@ class AutomationLowerer {
         out.tag = a.tag->value;
         break;
       case ActionKind::Score:
-        out.kind = a.scoreOp == ScoreOp::Add        ? ActionIr::Kind::AddScore
-                   : a.scoreOp == ScoreOp::Subtract ? ActionIr::Kind::SubtractScore
+        out.kind = a.assignOp == AssignOp::Add        ? ActionIr::Kind::AddScore
+                   : a.assignOp == AssignOp::Subtract ? ActionIr::Kind::SubtractScore
                                                     : ActionIr::Kind::SetScore;
         out.value = lower(*a.value);
         break;
-      case ActionKind::Set:
-        out.kind = ActionIr::Kind::Set;
+      case ActionKind::Set: {
+        out.kind = a.assignOp == AssignOp::Add        ? ActionIr::Kind::AddTo
+                   : a.assignOp == AssignOp::Subtract ? ActionIr::Kind::SubtractFrom
+                                                      : ActionIr::Kind::Set;
         out.target = attributeIndex(a.target.text);
         out.value = lower(*a.value);
+        if (out.kind != ActionIr::Kind::Set) {
+          Node current;
+          current.op = Op::Attr;
+          current.type = ValueType::Int;
+          current.a = out.target;
+          out.current = program().add(current);
+        }
         break;
+      }
       case ActionKind::Richmenu:
         out.kind = ActionIr::Kind::Richmenu;
         out.target = typed_.findRichmenu(a.target.text);

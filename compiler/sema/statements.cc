@@ -418,6 +418,14 @@ void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, 
           diags_.report(DiagId::NotSettable, action->target.range, a.name, why);
           break;
         }
+        if (action->assignOp != AssignOp::Assign && a.type != TypeTable::kInt) {
+          // `+=` and `-=` count: a missing value counts as 0.
+          diags_.report(DiagId::TypeMismatch, action->target.range, fmt::format("an int attribute for `{}`", action->assignOp == AssignOp::Add ? "+=" : "-="),
+                        fmt::format("`{}` of type {}", a.name, typeName(a.type)))
+              .addHelp("set it with `=` instead");
+          check(*action->value, scope);
+          break;
+        }
         checkValue(*action->value, scope, a.type, fmt::format("`{}`", a.name).c_str());
         break;
       }

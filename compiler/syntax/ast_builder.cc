@@ -505,15 +505,19 @@ class AstBuilder::Impl {
     if (auto* sc = dynamic_cast<P::ScoreActionContext*>(ctx)) {
       auto out = newAction(ActionKind::Score, ctx);
       if (sc->op == nullptr) return nullptr;
-      out->scoreOp = sc->op->getType() == P::PLUS_EQ    ? ScoreOp::Add
-                     : sc->op->getType() == P::MINUS_EQ ? ScoreOp::Subtract
-                                                        : ScoreOp::Assign;
+      out->assignOp = sc->op->getType() == P::PLUS_EQ    ? AssignOp::Add
+                     : sc->op->getType() == P::MINUS_EQ ? AssignOp::Subtract
+                                                        : AssignOp::Assign;
       out->value = expr(sc->expr());
       return out->value ? std::move(out) : nullptr;
     }
     if (auto* se = dynamic_cast<P::SetActionContext*>(ctx)) {
       auto out = newAction(ActionKind::Set, ctx);
       out->target = name(se->name());
+      if (se->op == nullptr) return nullptr;
+      out->assignOp = se->op->getType() == P::PLUS_EQ    ? AssignOp::Add
+                      : se->op->getType() == P::MINUS_EQ ? AssignOp::Subtract
+                                                         : AssignOp::Assign;
       out->value = expr(se->expr());
       return out->value ? std::move(out) : nullptr;
     }

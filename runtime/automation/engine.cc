@@ -336,6 +336,18 @@ class AutomationEngine::Actions {
         set(storeAttribute(column.name), a.value, column.type);
         break;
       }
+      case ActionIr::Kind::AddTo:
+      case ActionIr::Kind::SubtractFrom: {
+        const Val v = interpreter_.value(a.value, run_.friendId, run_.trigger);
+        if (!v.present) break;  // adding nothing leaves it as it is
+        const Val current = interpreter_.value(a.current, run_.friendId, run_.trigger);
+        Mutation m = forFriend(Mutation::Kind::SetAttribute);
+        m.time = run_.stateTime;
+        m.index = static_cast<std::uint32_t>(storeAttribute(e_.program_.schema.attributes[a.target].name));
+        m.value = Value::ofInt((current.present ? current.i : 0) + (a.kind == ActionIr::Kind::AddTo ? v.i : -v.i));
+        e_.stage(std::move(m));
+        break;
+      }
       case ActionIr::Kind::Richmenu: linkMenu(a.target); break;
       case ActionIr::Kind::Start: e_.startScenario(a.target, run_.friendId, nullptr, run_.now, run_.source); break;
       case ActionIr::Kind::Stop: {

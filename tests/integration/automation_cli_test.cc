@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -150,6 +151,34 @@ TEST_F(AutomationCli, WebhookEventsRunTheRulesOnce) {
   // The reply not made in time went out as a push (policy `expired_reply push`).
   EXPECT_EQ(later.out.find("757913772c4646b784d4b7ce46d12671"), std::string::npos) << later.out;
   EXPECT_NE(later.out.find("/rule1/reply/0/as-push"), std::string::npos) << later.out;
+}
+
+// The built-in `message` event can be named in conditions like any event
+// (it was E0011, a reserved word): every engine finds the friend who wrote.
+TEST_F(AutomationCli, MessagesCanBeCountedInSegments) {
+  generate();
+  const std::string program = dir_ + "/shop.seg";
+  std::ifstream in(kShop);
+  std::stringstream text;
+  text << in.rdbuf() << "\nsegment asked_skincare = exists(message where text contains \"スキンケア\", within 1d)\n"
+       << "segment wrote = count(message, within 1d) >= 1\n";
+  std::ofstream(program) << text.str();
+  std::filesystem::copy(std::filesystem::path(kShop).parent_path() / "flex", dir_ + "/flex", std::filesystem::copy_options::recursive);
+  const std::string base = fmt::format("{} --store {}", quote(program), quote(store()));
+  const std::string body = quote(std::string(SEG_SOURCE_DIR) + "/tests/data/webhook_body.json");
+  ASSERT_EQ(segc("webhook " + base + " " + body + " --at 2025-12-01T10:05:10").exit, 0);
+  std::set<std::string> wroteByEngine;
+  for (const char* engine : {"interp", "bitmap", "jit"}) {
+    const auto asked = segc(fmt::format("eval {} --segment asked_skincare --at 2025-12-01T10:06 --engine {} --ids", base, engine));
+    EXPECT_EQ(asked.out, "U4af4980629a1b2c3d4e5f60718293a4b\n") << engine << ": " << asked.out;
+    const auto wrote = segc(fmt::format("eval {} --segment wrote --at 2025-12-01T10:06 --engine {} --ids", base, engine));
+    EXPECT_EQ(wrote.exit, 0) << wrote.out;
+    wroteByEngine.insert(wrote.out);
+    EXPECT_NE(wrote.out.find("U4af4980629a1b2c3d4e5f60718293a4b"), std::string::npos) << engine << ": " << wrote.out;
+    // The other friend who wrote (a sticker) blocked the account after: out.
+    EXPECT_EQ(wrote.out.find("Ubbd4f124aee5113e1f0c3b2a9d8e7f61"), std::string::npos) << engine << ": " << wrote.out;
+  }
+  EXPECT_EQ(wroteByEngine.size(), 1u) << "the engines disagree";
 }
 
 TEST_F(AutomationCli, MistakesAreClearErrors) {

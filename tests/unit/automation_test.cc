@@ -364,6 +364,26 @@ TEST(AutomationCampaigns, FileUploadsAddToTheirAudienceByFile) {
 
 // A campaign the quota would not cover is held: nothing recorded, asked
 // about again a minute later, and sent once the quota covers it.
+// `set x += n` counts: a missing int counts as 0, and two in one unit of
+// work both count; `-=` takes away.
+TEST(AutomationRules, SetAddsToAnIntAndMissingCountsAsZero) {
+  World w("on cart_add { set points += 2\n set points += 1 }\non purchase { set points -= 5 }\n");
+  const auto points = [&](int n) {
+    const AttributeColumn* column = w.writer.state().attribute("points");
+    const auto id = w.writer.state().friends().find(user(n));
+    return id ? column->get(*id) : Value::missing();
+  };
+  w.follow(1, at(11, 1, 9));
+  EXPECT_EQ(points(1).kind, Value::Kind::Missing);
+  w.event(1, "cart_add", "x", at(11, 1, 10));
+  EXPECT_EQ(points(1).i, 3);
+  EXPECT_EQ(points(1).kind, Value::Kind::Int);
+  w.event(1, "cart_add", "x", at(11, 1, 11));
+  EXPECT_EQ(points(1).i, 6);
+  w.event(1, "purchase", "x", at(11, 1, 12));
+  EXPECT_EQ(points(1).i, 1);
+}
+
 TEST(AutomationCampaigns, HeldForTheQuotaUntilItCoversThem) {
   int asked = 0;
   bool covered = false, paidAllowed = true;
