@@ -27,6 +27,7 @@ declaration
     | ruleDecl
     | campaignDecl
     | policyDecl
+    | tagsDecl
     | testDecl
     ;
 
@@ -166,6 +167,11 @@ policyItem
     | BEYOND_QUOTA name                             # beyondQuotaPolicy
     ;
 
+// ---------------------------------------------------------------- tags
+
+// The tags the program uses: once declared, any other is a warning (a typo).
+tagsDecl : TAGS '{' (string (','? string)*)? ','? '}' ;
+
 // ---------------------------------------------------------------- tests
 
 testDecl : TEST string '{' testItem* '}' ;
@@ -263,7 +269,7 @@ name
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
     | TO | LIMIT | SPLIT | HOLDOUT
-    | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA
+    | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA | TAGS
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
     | CONTAINS | STARTS_WITH | ENDS_WITH | MATCHES | DEFAULT
@@ -331,6 +337,7 @@ PER         : 'per' ;
 MIN_REACH   : 'min_reach' ;
 EXPIRED_REPLY : 'expired_reply' ;
 BEYOND_QUOTA : 'beyond_quota' ;
+TAGS        : 'tags' ;
 GIVEN       : 'given' ;
 FRIEND      : 'friend' ;
 EXPECT      : 'expect' ;

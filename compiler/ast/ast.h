@@ -453,6 +453,11 @@ struct CampaignDecl : Decl {
   std::vector<SourceRange> duplicateItems; // items written twice (reported by sema)
 };
 
+struct TagsDecl : Decl {
+  SEG_DECL(Tags)
+  std::vector<std::unique_ptr<StringLitExpr>> tags;
+};
+
 struct PolicyDecl : Decl {
   SEG_DECL(Policy)
   std::unique_ptr<StringLitExpr> timezone;

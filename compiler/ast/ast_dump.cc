@@ -94,6 +94,11 @@ class Dumper {
   void decl(const Decl& d, const SourceManager& sources) {
     (void)sources;
     switch (d.kind) {
+      case DeclKind::Tags: {
+        line(1, "Tags", d.range);
+        for (const auto& t : static_cast<const TagsDecl&>(d).tags) line(2, quoted(t->value), t->range);
+        break;
+      }
       case DeclKind::Use: {
         const auto& u = static_cast<const UseDecl&>(d);
         line(1, "Use " + u.module.text, d.range);

@@ -107,6 +107,8 @@ class Analyzer {
     p_.exprRef[e.id] = ref;
   }
   std::string typeName(TypeId type) const { return "`" + p_.types.name(type) + "`"; }
+  // A tag the program names: not empty, and declared when `tags` lists them.
+  void checkTag(const ast::StringLitExpr& tag);
   const std::string& programDirectory() const { return baseDirectory_; }
 
   TypedProgram& p_;

@@ -1,5 +1,6 @@
 // Collecting declarations: built-ins, `use` modules, the schema, and the
 // names of everything the program declares.
+#include <algorithm>
 #include <filesystem>
 
 #include <fmt/format.h>
@@ -232,6 +233,11 @@ void Analyzer::collectDeclarations() {
             .addNote({menus->range.file, menus->range.begin, menus->range.begin}, "the first `menus` block is here");
       } else {
         menus = mn;
+      }
+    } else if (const auto* tags = ast::as<ast::TagsDecl>(d.get())) {
+      for (const auto& t : tags->tags) {
+        if (t->value.empty()) diags_.report(DiagId::EmptyTag, t->range);
+        if (std::find(p_.declaredTags.begin(), p_.declaredTags.end(), t->value) == p_.declaredTags.end()) p_.declaredTags.push_back(t->value);
       }
     } else if (const auto* pol = ast::as<ast::PolicyDecl>(d.get())) {
       if (p_.policy.decl != nullptr) {

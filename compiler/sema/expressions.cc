@@ -314,7 +314,7 @@ class ExprChecker {
     }
     if (const auto* t = as<TagTestExpr>(&e)) {
       a_.record(*t->tag, TypeTable::kString);
-      if (t->tag->value.empty()) diags_.report(DiagId::EmptyTag, t->tag->range);
+      a_.checkTag(*t->tag);
     }
     if (const auto* au = as<AudienceTestExpr>(&e)) {
       a_.record(*au->audience, TypeTable::kString);

@@ -65,6 +65,18 @@ std::int64_t stepOffset(const Step& step) {
 
 // ------------------------------------------------------------------ segments
 
+void Analyzer::checkTag(const ast::StringLitExpr& tag) {
+  if (tag.value.empty()) {
+    diags_.report(DiagId::EmptyTag, tag.range);
+    return;
+  }
+  const std::vector<std::string>& declared = p_.declaredTags;
+  if (declared.empty() || std::find(declared.begin(), declared.end(), tag.value) != declared.end()) return;
+  Diagnostic& d = diags_.report(DiagId::UndeclaredTag, tag.range, tag.value);
+  suggest(d, tag.value, [&] { return declared; });
+  if (d.help.empty()) d.addHelp("add it to `tags { ... }` if it is meant");
+}
+
 void Analyzer::checkSegments() {
   for (std::size_t i = 0; i < p_.segments.size() && !diags_.limitReached(); ++i) {
     Scope scope;
@@ -398,7 +410,7 @@ void Analyzer::checkActions(const ast::ActionList& actions, const Scope& scope, 
       case ActionKind::Send: checkMessageRefs(action->messages, scope, action->range); break;
       case ActionKind::Tag:
       case ActionKind::Untag:
-        if (action->tag->value.empty()) diags_.report(DiagId::EmptyTag, action->tag->range);
+        checkTag(*action->tag);
         break;
       case ActionKind::Score: checkValue(*action->value, scope, TypeTable::kInt, "a score"); break;
       case ActionKind::Set: {

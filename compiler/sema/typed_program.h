@@ -191,6 +191,8 @@ struct TypedProgram {
   std::vector<Attribute> attributes;      // built-ins first, then the schema's
   std::vector<Attribute> lineAttributes;  // `line.*`, when imported
   std::vector<Event> events;              // built-in events first
+  // `tags { ... }`: the tags the program declares (none: any tag goes).
+  std::vector<std::string> declaredTags;
   std::vector<Segment> segments;
   std::vector<std::uint32_t> segmentOrder;  // every segment after those it uses
   std::vector<Message> messages;

@@ -168,8 +168,17 @@ class AstBuilder::Impl {
     if (auto* c = ctx->ruleDecl()) return ruleDecl(c);
     if (auto* c = ctx->campaignDecl()) return campaignDecl(c);
     if (auto* c = ctx->policyDecl()) return policyDecl(c);
+    if (auto* c = ctx->tagsDecl()) return tagsDecl(c);
     if (auto* c = ctx->testDecl()) return testDecl(c);
     return nullptr;
+  }
+
+  DeclPtr tagsDecl(P::TagsDeclContext* ctx) {
+    auto out = std::make_unique<TagsDecl>(range(ctx));
+    for (P::StringContext* s : ctx->string()) {
+      if (auto tag = string(s)) out->tags.push_back(std::move(tag));
+    }
+    return out;
   }
 
   DeclPtr useDecl(P::UseDeclContext* ctx) {

@@ -62,7 +62,7 @@ TEST_F(AutomationCli, ProgramTestsPassAndAFailureSaysWhere) {
   std::ofstream(dir_ + "/shop.seg") << program;
   const auto failed = segc("test " + quote(dir_ + "/shop.seg"));
   EXPECT_EQ(failed.exit, 1);
-  EXPECT_NE(failed.out.find("shop.seg:143: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
+  EXPECT_NE(failed.out.find("shop.seg:146: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
                             "2026-11-01T09:00:00+09:00, intro at 2026-11-02T10:00:00+09:00"),
             std::string::npos)
       << failed.out;
