@@ -39,6 +39,10 @@ void MonthlyQuota::readSoon() {
 void MonthlyQuota::record(const Completion& completion) {
   std::lock_guard lock(mutex_);
   if (inFlight_ > 0) --inFlight_;
+  apply(completion);
+}
+
+void MonthlyQuota::apply(const Completion& completion) {
   if (completion.kind != Completion::Kind::Delivered) {
     reading_.error = completion.failure;
     return;
@@ -95,11 +99,8 @@ void MonthlyQuota::readNow(const service::DeliveryConfig& config, AccessToken& t
     c.kind = r.outcome == Outcome::Delivered ? Completion::Kind::Delivered : Completion::Kind::Failed;
     c.response = r.body;
     c.failure = r.failureJson();
-    {
-      std::lock_guard lock(mutex_);
-      ++inFlight_;  // record() counts it back
-    }
-    record(c);
+    std::lock_guard lock(mutex_);
+    apply(c);
   }
 }
 

@@ -52,6 +52,8 @@ class MonthlyQuota {
   nlohmann::json json() const;
 
  private:
+  void apply(const Completion& completion);  // under mutex_
+
   SteadyClock::duration every_;
   mutable std::mutex mutex_;
   SteadyClock::time_point next_{};

@@ -24,6 +24,7 @@
 
 #include "runtime/store/store.h"
 #include "tests/integration/cli.h"
+#include "server/delivery/line_api.h"
 #include "server/http/http_client.h"
 #include "server/http/http_server.h"
 #include "tests/tools/http_client.h"
@@ -130,6 +131,30 @@ class Service : public ::testing::Test {
   // follow waits in the inbox for its friend's profile first).
   // Twice, 100 ms apart: a read can fall between a unit of work's inbox
   // item marked done and the requests it planned (see the closing notes).
+  // The shop's program in the test's folder (with its flex files), with or
+  // without its quiet hours.
+  std::string shopProgram(bool quietHours) {
+    const std::string program = dir_ + "/shop.seg";
+    std::string text = readFile(sourcePath("examples/shop/shop.seg"));
+    if (!quietHours) text = std::regex_replace(text, std::regex("\n  quiet [^\n]*"), "");
+    writeFile(program, text);
+    fs::copy(sourcePath("examples/shop/flex"), dir_ + "/flex", fs::copy_options::recursive);
+    return program;
+  }
+  // Options for `program` delivering to Prism behind `url`: LINE's slowest
+  // limits eased so the test takes seconds, and no campaign held for the
+  // quota (Prism answers it with its example: 500 of 1,000 left).
+  ServiceOptions deliveringToPrism(const std::string& program, const std::string& url, const std::string& extraConfig = "") {
+    ServiceOptions options;
+    options.program = program;
+    options.accessToken = "a-token";
+    options.config = dir_ + "/segd.toml";
+    writeFile(options.config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\nhold_beyond_quota = false\n"
+                                          "[delivery.rate_limits]\n\"POST /v2/bot/message/narrowcast\" = 50\n"
+                                          "\"POST /v2/bot/audienceGroup/upload\" = 50\n\"PUT /v2/bot/audienceGroup/upload\" = 50\n{1}",
+                                          url, extraConfig));
+    return options;
+  }
   bool allSent() {
     const auto once = [&] { return stats()["inbox"] == 0 && admin("/v1/outbox")["in_outbox"] == 0; };
     if (!once()) return false;
@@ -746,6 +771,42 @@ TEST_F(Service, AFriendsRequestsReachLineInTheOrderPlanned) {
   EXPECT_GT(line.faultsAnswered(), 0u);
 }
 
+// What the sender puts on the wire: each header once (a JSON request
+// carried Content-Type twice before aac5ad8), and an upload by file as a
+// multipart form whose `file` part is the IDs, one a line, as text.
+TEST(Delivery, RequestsGoOutAsLineDescribesThem) {
+  std::mutex mutex;
+  std::vector<http::Request> seen;
+  http::Server server({}, http::routesUnder("/v2/", 1 << 20, [&](http::Request& r) {
+    std::lock_guard lock(mutex);
+    seen.push_back(r);
+    http::Response ok;
+    ok.body = R"({"audienceGroupId": 5})";
+    return ok;
+  }));
+  server.start();
+  service::DeliveryConfig config;
+  config.apiBase = config.dataApiBase = fmt::format("http://127.0.0.1:{}", server.port());
+  http::Client client(5);
+  const send::Json hello = send::Json::array({{{"type", "text"}, {"text", "hi"}}});
+  EXPECT_EQ(delivery::call(client, config, "t", send::push("k1", "U1", hello)).outcome, delivery::Outcome::Delivered);
+  EXPECT_EQ(delivery::call(client, config, "t", send::createAudienceByFile("k2", "d", {"U1", "U2"})).outcome,
+            delivery::Outcome::Delivered);
+  std::lock_guard lock(mutex);
+  ASSERT_EQ(seen.size(), 2u);
+  const auto count = [](const http::Request& r, const std::string& name) {
+    return std::count_if(r.headers.begin(), r.headers.end(), [&](const auto& h) { return h.first == name; });
+  };
+  EXPECT_EQ(count(seen[0], "content-type"), 1);
+  EXPECT_EQ(seen[0].header("content-type"), "application/json");
+  EXPECT_EQ(count(seen[0], "x-line-retry-key"), 1);
+  EXPECT_EQ(seen[1].path, "/v2/bot/audienceGroup/upload/byFile");
+  EXPECT_EQ(count(seen[1], "content-type"), 1);
+  EXPECT_EQ(seen[1].header("content-type").rfind("multipart/form-data; boundary=", 0), 0u) << seen[1].header("content-type");
+  EXPECT_NE(seen[1].body.find("filename=\"audience.txt\""), std::string::npos) << seen[1].body;
+  EXPECT_NE(seen[1].body.find("Content-Type: text/plain\r\n\r\nU1\nU2\n\r\n"), std::string::npos) << seen[1].body;
+}
+
 // A follow is acted on once LINE has given the friend's profile, so the
 // welcome greets them by name; a friend LINE has no profile for (or with
 // profiles off) gets the fallback.
@@ -1036,24 +1097,10 @@ TEST_F(Service, WhatSegSendsPassesLinesOwnApiDescription) {
   LineApiRouter& line = prism.router();
 
   // The shop's program (without quiet hours, so it sends now) on a store of 3,000 friends.
-  const std::string program = dir_ + "/shop.seg";
-  std::string text = readFile(sourcePath("examples/shop/shop.seg"));
-  text = std::regex_replace(text, std::regex("\n  quiet [^\n]*"), "");
-  writeFile(program, text);
-  fs::copy(sourcePath("examples/shop/flex"), dir_ + "/flex", fs::copy_options::recursive);
+  const std::string program = shopProgram(false);
   const CliRun gen = segc(fmt::format("gen {} --store {} --friends 3000 --events 30000 --seed 7", quote(program), quote(store_)));
   ASSERT_EQ(gen.exit, 0) << gen.out;
-  ServiceOptions options;
-  options.program = program;
-  options.accessToken = "a-token";
-  const std::string config = dir_ + "/segd.toml";
-  // (Prism answers the quota with its example, 500 of 1,000 left: not held here.)
-  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\nhold_beyond_quota = false\n"
-                                "[delivery.rate_limits]\n\"POST /v2/bot/message/narrowcast\" = 50\n"
-                                "\"POST /v2/bot/audienceGroup/upload\" = 50\n\"PUT /v2/bot/audienceGroup/upload\" = 50\n",
-                                line.url()));
-  options.config = config;
-  start(options);
+  start(deliveringToPrism(program, line.url()));
   for (int i = 0; i < 5; ++i) {
     const std::string user = loadUserId(5000 + i);
     ASSERT_EQ(postWebhook(body(followEvent(fmt::format("pf-{}", i), user))).status, 200);
@@ -1093,14 +1140,7 @@ TEST_F(Service, LargeAudiencesGoUpAsFilesLineAccepts) {
                      "campaign women { to line.gender == female  at 2026-12-01 10:00  send hello }\n");
   const CliRun gen = segc(fmt::format("gen {} --store {} --friends 12000 --events 0 --seed 3", quote(program), quote(store_)));
   ASSERT_EQ(gen.exit, 0) << gen.out;
-  ServiceOptions options;
-  options.program = program;
-  options.accessToken = "a-token";
-  const std::string config = dir_ + "/segd.toml";
-  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\nhold_beyond_quota = false\n",
-                                prism.router().url()));
-  options.config = config;
-  start(options);
+  start(deliveringToPrism(program, prism.router().url()));
   const HttpResult r = http_.post(service_->adminUrl() + "/v1/campaign?name=women", "", "application/json");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_TRUE(eventually([&] { return allSent(); }, 60)) << admin("/v1/outbox?full=true&limit=5").dump(2);
@@ -1122,26 +1162,13 @@ TEST_F(Service, AMonthOfTheShopPassesLinesOwnApiDescription) {
   SKIP_WITHOUT_PRISM(spec);
   PrismLine prism(*spec, dir_);
   ASSERT_TRUE(prism.ready()) << prism.log();
-  const std::string program = dir_ + "/shop.seg";
-  writeFile(program, readFile(sourcePath("examples/shop/shop.seg")));
-  fs::copy(sourcePath("examples/shop/flex"), dir_ + "/flex", fs::copy_options::recursive);
+  const std::string program = shopProgram(true);
   const std::int64_t first = 1795964400;  // 2026-11-25T00:00:00+09:00
   const std::int64_t end = first + 30 * 86400;
   const CliRun gen = segc(fmt::format("gen {} --store {} --friends 1000 --events 10000 --seed 9 --now 2026-11-25T00:00:00+09:00",
                                       quote(program), quote(store_)));
   ASSERT_EQ(gen.exit, 0) << gen.out;
-  ServiceOptions options;
-  options.program = program;
-  options.accessToken = "a-token";
-  const std::string config = dir_ + "/segd.toml";
-  writeFile(config, fmt::format("[delivery]\nenabled = true\napi_base = \"{0}\"\ndata_api_base = \"{0}\"\nhold_beyond_quota = false\n"
-                                "[delivery.rate_limits]\n\"POST /v2/bot/message/narrowcast\" = 50\n"
-                                "\"POST /v2/bot/audienceGroup/upload\" = 50\n\"PUT /v2/bot/audienceGroup/upload\" = 50\n"
-                                "\"POST /v2/bot/richmenu/batch\" = 50\n"
-                                "[clock]\nstart = \"2026-11-25T00:00:00+09:00\"\nspeed = 86400\n",
-                                prism.router().url()));
-  options.config = config;
-  start(options);
+  start(deliveringToPrism(program, prism.router().url(), "[clock]\nstart = \"2026-11-25T00:00:00+09:00\"\nspeed = 86400\n"));
   // Every simulated 6 hours: two friends follow, one writes, three cart
   // something and one buys, stamped with seg's simulated time.
   std::mt19937 random(3);

@@ -334,8 +334,7 @@ TEST(AutomationCampaigns, LimitSplitAndHoldoutAreStable) {
   EXPECT_TRUE(w.writer.state().automation().campaignRan("big"));
 }
 
-// Up to 10,000 IDs an audience goes up as JSON; a second upload adds to the
-// first one's audience once LINE has named it.
+// Up to 10,000 IDs an audience goes up as JSON, in one request.
 TEST(AutomationCampaigns, SmallAudiencesAreUploadedAsJson) {
   World w(kCampaigns);
   populated(w, 9000);
