@@ -79,8 +79,8 @@ int runPlan(const PlanCommand& c) {
     return kExitUsage;
   }
   const TimeZone zone = *TimeZone::find(session->program.timezone);
-  std::optional<std::int64_t> at = c.at.empty() ? std::optional<std::int64_t>(campaign->at)
-                                                : instantOption("--at", c.at, session->program.timezone);
+  // Default: the campaign's `at`, or now (instantOption's empty default).
+  std::optional<std::int64_t> at = c.at.empty() && campaign->at ? campaign->at : instantOption("--at", c.at, session->program.timezone);
   if (!at) return kExitUsage;
   if (c.record && session->store->state().automation().campaignRan(c.campaign)) {
     printToolError(fmt::format("campaign `{}` was already sent (at {}); it is sent once",
@@ -266,6 +266,19 @@ int runSimulate(const SimulateCommand& c) {
   fmt::print("  LINE requests made      {:>10}\n", made);
   for (const auto& [path, n] : k.requestsByPath) fmt::print("    {:>8} × {}\n", n, path);
   for (const ir::CampaignIr& campaign : program.automation.campaigns) {
+    if (campaign.every) {
+      // A recurring campaign: how many of its occurrences ran, and the last.
+      std::size_t ran = 0, notSent = 0;
+      const CampaignRecord* last = nullptr;
+      const std::string prefix = campaign.name + "@";
+      for (auto it = a.campaignRecords().lower_bound(prefix); it != a.campaignRecords().end() && it->first.starts_with(prefix); ++it) {
+        ++(it->second.refused.empty() ? ran : notSent);
+        if (last == nullptr || it->second.time > last->time) last = &it->second;
+      }
+      fmt::print("  campaign {:<16} {}: ran {} times, not sent {}{}\n", campaign.name, campaign.every->describe(), ran, notSent,
+                 last == nullptr ? "" : ", last at " + zone.formatInstant(last->time));
+      continue;
+    }
     const CampaignRecord* record = a.campaignRecord(campaign.name);
     std::string outcome = "not due in this window";
     if (record != nullptr && record->refused.empty()) outcome = "ran at " + zone.formatInstant(record->time);
@@ -404,7 +417,7 @@ Command addPlanCommand(CLI::App& app) {
   plan->add_option("program", c->program, "The .seg program")->required();
   plan->add_option("--store", c->store, "The friend store directory")->required();
   plan->add_option("--campaign", c->campaign, "The campaign to plan")->required();
-  plan->add_option("--at", c->at, "When it is sent (default: the campaign's `at`)");
+  plan->add_option("--at", c->at, "When it is sent (default: the campaign's `at`, or now)");
   plan->add_flag("--record", c->record, "Put the requests in the store's outbox (sends once)");
   plan->add_flag("--json", c->json, "Print the plan and every request as JSON");
   return {plan, [c] { return runPlan(*c); }};

@@ -142,10 +142,15 @@ campaignDecl : CAMPAIGN name '{' campaignItem* '}' ;
 campaignItem
     : TO expr                                       # campaignAudience
     | AT timeLit                                    # campaignSchedule
+    | EVERY recurrence                              # campaignRecurrence
     | LIMIT INT                                     # campaignLimit
     | SPLIT '{' splitArm (';'? splitArm)* ';'? '}'  # campaignSplit
     | SEND messageRef (',' messageRef)*             # campaignSend
     ;
+
+// `every day at 09:00`, `every monday at 12:00`, `every month on day 1 at
+// 10:00`: the unit is a name checked after parsing.
+recurrence : name (ON DAY INT)? AT clockLit ;
 
 splitArm : PERCENT ':' splitAction ;
 
@@ -268,7 +273,7 @@ name
     | TEXT | FLEX | IMAGE | ALT | PREVIEW | STICKER
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
-    | TO | LIMIT | SPLIT | HOLDOUT
+    | TO | LIMIT | SPLIT | HOLDOUT | EVERY
     | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA | TAGS
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
@@ -330,6 +335,7 @@ TO          : 'to' ;
 LIMIT       : 'limit' ;
 SPLIT       : 'split' ;
 HOLDOUT     : 'holdout' ;
+EVERY       : 'every' ;
 TIMEZONE    : 'timezone' ;
 QUIET       : 'quiet' ;
 CAP         : 'cap' ;

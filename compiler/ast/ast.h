@@ -441,11 +441,21 @@ struct SplitArm {
   SourceRange range;
 };
 
+// `every UNIT [on day N] at HH:MM`: a campaign that runs at each occurrence.
+struct Recurrence {
+  Name unit;                            // day, month, monday ... sunday
+  std::optional<std::int64_t> dayOfMonth;  // `on day N`
+  SourceRange dayRange;
+  std::int32_t atSecondsOfDay = 0;
+  SourceRange range;
+};
+
 struct CampaignDecl : Decl {
   SEG_DECL(Campaign)
   Name name;
   ExprPtr audience;                        // `to`
   std::unique_ptr<Expr> schedule;          // `at`: DateLit or DateTimeLit
+  std::optional<Recurrence> every;         // `every ...`
   std::optional<std::int64_t> limit;
   SourceRange limitRange;
   std::vector<SplitArm> split;             // empty when `send` is used

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "base/recurrence.h"
 #include "compiler/ir/schema.h"
 
 namespace seg::ir {
@@ -135,7 +136,10 @@ struct CampaignIr {
   std::uint32_t audience = 0;  // internal segment: the local part of `to`
   // LINE's part as filter.demographic JSON ("" when none).
   std::string demographic;
-  std::int64_t at = 0;  // unix seconds
+  // `at` alone: once then; with `every`: not before it. Neither: only when
+  // asked (`segc plan --record`, the admin API).
+  std::optional<std::int64_t> at;  // unix seconds
+  std::optional<Recurrence> every;
   std::optional<std::int64_t> limit;
   std::vector<SplitArmIr> arms;  // one arm of 100% when there is no split
 };

@@ -441,6 +441,7 @@ class AutomationLowerer {
       out.demographic = filter.dump();
     }
     if (decl.schedule) out.at = instantOf(*decl.schedule);
+    out.every = c.every;
     out.limit = decl.limit;
     if (decl.split.empty()) {
       out.arms.push_back({10000, false, calls(decl.messages)});

@@ -69,6 +69,7 @@ class Analyzer {
   void checkScenarios();
   void checkRules();
   void checkCampaigns();
+  std::optional<seg::Recurrence> checkRecurrence(const ast::Recurrence& every);
   void checkPolicy();
   void checkTests();
   void checkActions(const ast::ActionList& actions, const Scope& scope, bool replyAllowed);

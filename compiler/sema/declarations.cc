@@ -222,7 +222,7 @@ void Analyzer::collectDeclarations() {
     } else if (const auto* sc = ast::as<ast::ScenarioDecl>(d.get())) {
       if (declare(sc->name, "a scenario")) p_.scenarios.push_back({sc->name.text, sc, {}});
     } else if (const auto* c = ast::as<ast::CampaignDecl>(d.get())) {
-      if (declare(c->name, "a campaign")) p_.campaigns.push_back({c->name.text, c, {}, {}});
+      if (declare(c->name, "a campaign")) p_.campaigns.push_back({c->name.text, c, {}, {}, {}});
     } else if (const auto* rule = ast::as<ast::RuleDecl>(d.get())) {
       p_.rules.push_back({rule, {}});
     } else if (const auto* t = ast::as<ast::TestDecl>(d.get())) {

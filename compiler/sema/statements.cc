@@ -534,6 +534,7 @@ void Analyzer::checkCampaigns() {
           .addHelp("say who receives it, such as `to vip and not tag \"配信停止\"`");
     }
     if (decl.schedule) check(*decl.schedule, scope);
+    if (decl.every) campaign.every = checkRecurrence(*decl.every);
     if (decl.limit && *decl.limit < 1) diags_.report(DiagId::BadLimit, decl.limitRange);
     if (decl.split.empty() && decl.messages.empty()) {
       diags_.report(DiagId::CampaignIncomplete, nameRange, campaign.name, "message (`send ...` or `split { ... }`)");
@@ -559,6 +560,37 @@ void Analyzer::checkCampaigns() {
       }
     }
   }
+}
+
+std::optional<seg::Recurrence> Analyzer::checkRecurrence(const ast::Recurrence& every) {
+  std::optional<seg::Recurrence> r = seg::Recurrence::ofUnit(every.unit.text);
+  if (!r) {
+    Diagnostic& d = diags_.report(DiagId::BadRecurrence, every.unit.range,
+                                  fmt::format("`every` takes `day`, `month` or a weekday, not `{}`", every.unit.text));
+    suggest(d, every.unit.text, [] {
+      return std::vector<std::string>{"day", "month", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"};
+    });
+    d.addHelp("such as `every day at 09:00`, `every monday at 12:00` or `every month on day 1 at 10:00`");
+    return std::nullopt;
+  }
+  r->atSecondsOfDay = every.atSecondsOfDay;
+  if (r->unit == seg::Recurrence::Unit::Month) {
+    if (!every.dayOfMonth) {
+      diags_.report(DiagId::BadRecurrence, every.range, "`every month` needs the day of the month")
+          .addHelp("such as `every month on day 1 at 10:00`");
+      return std::nullopt;
+    }
+    if (*every.dayOfMonth < 1 || *every.dayOfMonth > 31) {
+      diags_.report(DiagId::BadRecurrence, every.dayRange, fmt::format("a month has no day {}", *every.dayOfMonth))
+          .addHelp("days run from 1 to 31; a day past a month's end means its last day");
+      return std::nullopt;
+    }
+    r->dayOfMonth = static_cast<std::uint32_t>(*every.dayOfMonth);
+  } else if (every.dayOfMonth) {
+    diags_.report(DiagId::BadRecurrence, every.dayRange, fmt::format("`on day` only goes with `every month`, not `every {}`", every.unit.text));
+    return std::nullopt;
+  }
+  return r;
 }
 
 // ------------------------------------------------------------------ policy

@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/recurrence.h"
 #include "compiler/ast/ast.h"
 #include "compiler/sema/types.h"
 
@@ -140,6 +141,7 @@ struct Campaign {
   const ast::CampaignDecl* decl = nullptr;
   std::vector<const ast::Expr*> lineConjuncts;   // applied by LINE
   std::vector<const ast::Expr*> localConjuncts;  // evaluated by seg
+  std::optional<seg::Recurrence> every;          // `every ...`, when valid
 };
 
 struct Policy {

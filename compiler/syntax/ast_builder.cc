@@ -340,6 +340,18 @@ class AstBuilder::Impl {
     } else if (auto* s = dynamic_cast<P::CampaignScheduleContext*>(item)) {
       if (out.schedule) out.duplicateItems.push_back(where);
       out.schedule = timeLit(s->timeLit());
+    } else if (auto* e = dynamic_cast<P::CampaignRecurrenceContext*>(item)) {
+      if (out.every) out.duplicateItems.push_back(where);
+      Recurrence r;
+      P::RecurrenceContext* ctx = e->recurrence();
+      r.unit = name(ctx->name());
+      if (ctx->INT() != nullptr) {
+        r.dayOfMonth = integer(ctx->INT()).value_or(0);
+        r.dayRange = range(ctx->INT());
+      }
+      r.atSecondsOfDay = clock(ctx->clockLit()).value_or(0);
+      r.range = where;
+      out.every = std::move(r);
     } else if (auto* l = dynamic_cast<P::CampaignLimitContext*>(item)) {
       if (out.limit) out.duplicateItems.push_back(where);
       out.limit = integer(l->INT());

@@ -791,20 +791,44 @@ std::optional<std::int64_t> AutomationEngine::nextDue() const {
   if (!a.expiring().empty()) consider(a.expiring().begin()->first);
   if (!automation_.menus.empty() && clock_ != 0) consider(nextDayStart(clock_));
   for (const ir::CampaignIr& c : automation_.campaigns) {
-    if (a.campaignRecord(c.name) == nullptr) consider(campaignDue(c));
+    if (const auto due = campaignDue(c)) consider(*due);
   }
   return next;
 }
 
-std::int64_t AutomationEngine::campaignDue(const ir::CampaignIr& c) const {
+std::string campaignRecordName(const ir::CampaignIr& c, std::int64_t occurrence) {
+  return c.every ? fmt::format("{}@{}", c.name, occurrence) : c.name;
+}
+
+std::optional<std::int64_t> AutomationEngine::pendingOccurrence(const ir::CampaignIr& c) const {
+  const AutomationState& a = state().automation();
+  if (!c.every) {
+    if (!c.at || a.campaignRecord(c.name) != nullptr) return std::nullopt;
+    return c.at;
+  }
+  // Occurrences from a day before the engine's clock started (a grace to
+  // catch up after a restart), and not before the campaign's `at`.
+  if (firstClock_ == 0) return std::nullopt;
+  auto [it, fresh] = nextOccurrence_.try_emplace(c.name, 0);
+  if (fresh) it->second = c.every->firstAtOrAfter(std::max(firstClock_ - kCampaignGrace, c.at.value_or(civil::kFirstInstant)), zone_);
+  while (a.campaignRecord(campaignRecordName(c, it->second)) != nullptr) {
+    it->second = c.every->firstAtOrAfter(it->second + 1, zone_);
+  }
+  return it->second;
+}
+
+std::optional<std::int64_t> AutomationEngine::campaignDue(const ir::CampaignIr& c) const {
+  const std::optional<std::int64_t> occurrence = pendingOccurrence(c);
+  if (!occurrence) return std::nullopt;
   const auto held = heldUntil_.find(c.name);
-  return held == heldUntil_.end() ? c.at : std::max(c.at, held->second);
+  return held == heldUntil_.end() ? *occurrence : std::max(*occurrence, held->second);
 }
 
 void AutomationEngine::advanceTo(std::int64_t now) {
   if (clock_ == 0) {
     // Started: everyone's menu is brought up to date once, in bulk.
     clock_ = now;
+    firstClock_ = now;
     recomputeMenus(now);
   }
   expireReplies(now);
@@ -820,8 +844,8 @@ void AutomationEngine::advanceTo(std::int64_t now) {
       what = What::Day;
     }
     for (const ir::CampaignIr& c : automation_.campaigns) {
-      const std::int64_t due = campaignDue(c);
-      if (due <= now && state().automation().campaignRecord(c.name) == nullptr && (!next || due < *next)) {
+      const std::optional<std::int64_t> due = campaignDue(c);
+      if (due && *due <= now && (!next || *due < *next)) {
         next = due;
         what = What::Campaign;
       }
@@ -860,14 +884,16 @@ void AutomationEngine::advanceTo(std::int64_t now) {
 
 void AutomationEngine::runDueCampaigns(std::int64_t now) {
   for (const ir::CampaignIr& c : automation_.campaigns) {
-    if (campaignDue(c) > now || state().automation().campaignRecord(c.name) != nullptr) continue;
+    const std::optional<std::int64_t> due = campaignDue(c);
+    if (!due || *due > now) continue;
+    const std::int64_t occurrence = *pendingOccurrence(c);
     std::string refused;
-    if (now - c.at > kCampaignGrace) {
+    if (now - occurrence > kCampaignGrace) {
       refused = heldUntil_.contains(c.name)
-                    ? fmt::format("held a day past its time ({}) for LINE's monthly quota, and not sent", zone_.formatInstant(c.at))
-                    : fmt::format("missed: it was due at {} and found a day later", zone_.formatInstant(c.at));
+                    ? fmt::format("held a day past its time ({}) for LINE's monthly quota, and not sent", zone_.formatInstant(occurrence))
+                    : fmt::format("missed: it was due at {} and found a day later", zone_.formatInstant(occurrence));
     } else {
-      const CampaignReport report = runCampaign(c.name, now, true);
+      const CampaignReport report = runCampaign(c.name, now, true, occurrence);
       if (!report.held.empty()) {
         if (!heldUntil_.contains(c.name)) note({now, ~0u, Kind::Held, c.name, "campaign " + c.name, report.held});
         heldUntil_[c.name] = now + kQuotaHoldRetry;
@@ -880,7 +906,7 @@ void AutomationEngine::runDueCampaigns(std::int64_t now) {
     // Not sent, but dealt with: the scheduler does not try it again (`segc
     // plan --record` still can).
     Mutation record = Mutation::of(Mutation::Kind::CampaignRan);
-    record.name = c.name;
+    record.name = campaignRecordName(c, occurrence);
     record.time = now;
     record.value = Value::ofString(refused);
     stage(std::move(record));
@@ -997,12 +1023,14 @@ void AutomationEngine::recomputeMenus(std::int64_t now) {
 
 // --------------------------------------------------------------- campaigns
 
-CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64_t now, bool record) {
+CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64_t now, bool record,
+                                            std::optional<std::int64_t> occurrence) {
   const ir::CampaignIr* c = automation_.campaign(name);
   if (c == nullptr) throw EngineError(fmt::format("no campaign `{}` in the program", name));
   CampaignReport report;
   report.name = name;
   report.at = now;
+  report.occurrence = c->every ? occurrence.value_or(now) : c->at.value_or(now);
   report.demographic = c->demographic;
   const StoreState& s = state();
   Bitmap audience = evaluator_->evaluate(program_.segments[c->audience].name, now, Engine::Auto).friends - s.blocked();
@@ -1132,7 +1160,7 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
         users.push_back(s.friends().user(id).toString());
         userIds.push_back(s.friends().user(id));
       }
-      const std::string base = fmt::format("campaign/{}/{}/arm{}/{}", name, c->at, a, variant++);
+      const std::string base = fmt::format("campaign/{}/{}/arm{}/{}", name, report.occurrence, a, variant++);
       if (!narrow) {
         std::size_t part = 0;
         for (const auto& batch : send::batches(users, send::kMaxMulticast)) {
@@ -1190,7 +1218,7 @@ CampaignReport AutomationEngine::runCampaign(const std::string& name, std::int64
     }
   }
   Mutation ran = Mutation::of(Mutation::Kind::CampaignRan);
-  ran.name = name;
+  ran.name = campaignRecordName(*c, report.occurrence);
   ran.time = now;
   changes.push_back(std::move(ran));
   writer_.stage(std::move(changes));

@@ -102,9 +102,14 @@ struct TimelineEntry {
 };
 const char* timelineKindName(TimelineEntry::Kind kind);
 
+// The name a campaign's run is recorded under: a recurring campaign's has
+// the occurrence (unix seconds) too, so that each occurrence runs once.
+std::string campaignRecordName(const ir::CampaignIr& c, std::int64_t occurrence);
+
 struct CampaignReport {
   std::string name;
   std::int64_t at = 0;
+  std::int64_t occurrence = 0;  // the time it was scheduled for
   std::uint64_t audience = 0;    // local part, at send time
   std::uint64_t limited = 0;     // left out by `limit`
   std::uint64_t holdout = 0;
@@ -170,8 +175,13 @@ class AutomationEngine {
   // reply's token running out); nullopt when nothing is scheduled.
   std::optional<std::int64_t> nextDue() const;
   // Plans a campaign at `now`: with `record`, its requests go to the outbox
-  // and it counts as sent; without, nothing changes (a preview).
-  CampaignReport runCampaign(const std::string& name, std::int64_t now, bool record);
+  // and it counts as sent; without, nothing changes (a preview). A
+  // recurring campaign runs for `occurrence` (default: now).
+  CampaignReport runCampaign(const std::string& name, std::int64_t now, bool record,
+                             std::optional<std::int64_t> occurrence = std::nullopt);
+  // The scheduled time of the campaign's next run the scheduler has not
+  // dealt with; nullopt for one asked for only, or a one-off already run.
+  std::optional<std::int64_t> pendingOccurrence(const ir::CampaignIr& c) const;
   // Recomputes every friend's rich menu (what advanceTo does each day).
   void recomputeMenus(std::int64_t now);
 
@@ -270,7 +280,10 @@ class AutomationEngine {
   std::int64_t clock_ = 0;
   // Campaigns held for the quota, and when each is next considered.
   std::map<std::string, std::int64_t> heldUntil_;
-  std::int64_t campaignDue(const ir::CampaignIr& c) const;
+  std::optional<std::int64_t> campaignDue(const ir::CampaignIr& c) const;
+  // Recurring campaigns: the earliest occurrence not known to be recorded.
+  mutable std::map<std::string, std::int64_t> nextOccurrence_;
+  std::int64_t firstClock_ = 0;  // where recurring campaigns start being considered
   std::vector<TimelineEntry> timeline_;
   EngineCounters counters_;
 };

@@ -172,7 +172,7 @@ class TestRun {
   // a time must not pass just because the clock stopped short).
   bool playOut(const Item& item) {
     std::int64_t until = std::max(now_, horizon_);
-    for (const ir::CampaignIr& c : program_.automation.campaigns) until = std::max(until, c.at);
+    for (const ir::CampaignIr& c : program_.automation.campaigns) until = std::max(until, c.at.value_or(until));
     engine_.advanceTo(until);
     const std::int64_t limit = until + kLongestPlayOut;
     const auto& timers = engine_.state().automation().timers();

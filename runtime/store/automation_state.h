@@ -115,6 +115,8 @@ class AutomationState {
   std::optional<std::int64_t> campaignRan(const std::string& name) const;
   // Ran, refused or missed; null when the scheduler has not dealt with it.
   const CampaignRecord* campaignRecord(const std::string& name) const;
+  // Every record, by name (a recurring campaign's as "name@occurrence").
+  const std::map<std::string, CampaignRecord>& campaignRecords() const { return campaigns_; }
   const ResolvedAlias* alias(const std::string& alias) const;
   // Sends skipped (by the frequency cap), by message or campaign name.
   const std::map<std::string, std::uint64_t>& skipped() const { return skipped_; }

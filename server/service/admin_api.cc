@@ -244,7 +244,7 @@ std::vector<http::Route> Service::Core::adminRoutes() {
         return http::Response::error(409, fmt::format("campaign `{}` was sent already (at {}); it is sent once", name,
                                                       run.zone->formatInstant(*store->state().automation().campaignRan(name))));
       }
-      const CampaignReport report = run.engine->runCampaign(name, record ? now() : at.value_or(c->at), record);
+      const CampaignReport report = run.engine->runCampaign(name, record ? now() : at.value_or(c->at.value_or(now())), record);
       if (record) writer->flush();
       const int status = !report.refused.empty() ? 422 : !report.held.empty() ? 409 : 200;
       return jsonResponse(status, campaignReportJson(report, *run.zone, record));

@@ -383,6 +383,63 @@ TEST(AutomationRules, SetAddsToAnIntAndMissingCountsAsZero) {
   EXPECT_EQ(points(1).i, 1);
 }
 
+const char* kRecurring = R"(
+segment members = points >= 0
+campaign weekly {
+  to members
+  every monday at 12:00
+  send a
+}
+campaign monthly {
+  to members
+  every month on day 31 at 10:00
+  at 2026-12-01
+  send b
+}
+campaign manual {
+  to members
+  send b
+}
+)";
+
+TEST(AutomationCampaigns, RecurringOnesRunOncePerOccurrenceAndManualOnesOnlyWhenAsked) {
+  World w(kRecurring);
+  populated(w, 3);
+  const TimeZone zone = *TimeZone::find("Asia/Tokyo");
+  const auto ran = [&] {
+    std::vector<std::string> out;
+    for (const TimelineEntry& e : w.engine.timeline()) {
+      if (e.kind == TimelineEntry::Kind::Campaign) out.push_back(e.name + "@" + zone.formatInstant(e.time).substr(0, 16));
+    }
+    return out;
+  };
+  w.engine.advanceTo(at(11, 30, 0));  // a Monday: 12:00 is still ahead
+  for (std::int64_t t = at(11, 30, 0); t <= at(12, 31, 23); t += 7 * 3600) w.engine.advanceTo(t);
+  const std::vector<std::string> expected = {
+      "weekly@2026-11-30T12:00", "weekly@2026-12-07T12:00", "weekly@2026-12-14T12:00", "weekly@2026-12-21T12:00",
+      "weekly@2026-12-28T12:00", "monthly@2026-12-31T10:00"};
+  EXPECT_EQ(ran(), expected);
+  // Each occurrence has requests of its own (a retry key reused a week
+  // later would be refused by LINE as a repeat).
+  std::set<std::string> keys;
+  for (const auto& [key, entry] : w.writer.state().automation().outbox()) {
+    keys.insert(send::LineRequest::fromJson(entry.request).header("X-Line-Retry-Key"));
+  }
+  EXPECT_EQ(keys.size(), w.writer.state().automation().outbox().size());
+  EXPECT_GE(keys.size(), expected.size());
+  // `manual` has neither `at` nor `every`: the scheduler leaves it alone
+  // (it was once recorded as missed, due at 1970).
+  EXPECT_EQ(w.writer.state().automation().campaignRecord("manual"), nullptr);
+  EXPECT_TRUE(w.writer.state().automation().campaignRecord("weekly@" + std::to_string(at(12, 7, 12))));
+
+  // Restarted: occurrences already recorded are not run again.
+  AutomationEngine again(w.program->ir(), w.writer, World::withTimeline({}));
+  again.advanceTo(at(12, 31, 23));
+  std::size_t rerun = 0;
+  for (const TimelineEntry& e : again.timeline()) rerun += e.kind == TimelineEntry::Kind::Campaign;
+  EXPECT_EQ(rerun, 0u);
+}
+
 TEST(AutomationCampaigns, HeldForTheQuotaUntilItCoversThem) {
   int asked = 0;
   bool covered = false, paidAllowed = true;
@@ -396,19 +453,19 @@ TEST(AutomationCampaigns, HeldForTheQuotaUntilItCoversThem) {
   populated(w, 1200);
   const ir::CampaignIr* big = w.program->ir().automation.campaign("big");
   ASSERT_NE(big, nullptr);
-  w.engine.advanceTo(big->at);
+  w.engine.advanceTo(*big->at);
   EXPECT_EQ(asked, 1);
   EXPECT_FALSE(paidAllowed);  // no `beyond_quota send` in the policy
   EXPECT_FALSE(w.writer.state().automation().campaignRan("big"));
   EXPECT_TRUE(w.writer.state().automation().outbox().empty());
-  const CampaignReport now = w.engine.runCampaign("big", big->at, true);
+  const CampaignReport now = w.engine.runCampaign("big", *big->at, true);
   EXPECT_EQ(now.held, fmt::format("{} messages do not fit", now.recipients));
   EXPECT_EQ(campaignReportJson(now, *TimeZone::find("Asia/Tokyo"), true)["recorded"], false);
   asked = 0;
-  w.engine.advanceTo(big->at + 30);
+  w.engine.advanceTo(*big->at + 30);
   EXPECT_EQ(asked, 0);  // not before a minute has passed
   covered = true;
-  w.engine.advanceTo(big->at + 61);
+  w.engine.advanceTo(*big->at + 61);
   EXPECT_EQ(asked, 1);
   EXPECT_TRUE(w.writer.state().automation().campaignRan("big"));
   EXPECT_FALSE(w.writer.state().automation().outbox().empty());

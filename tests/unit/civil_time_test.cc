@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "base/civil_time.h"
+#include "base/recurrence.h"
 
 namespace seg::civil {
 namespace {
@@ -61,6 +62,47 @@ TEST(CivilTime, Formatting) {
   EXPECT_EQ(formatPercent(250), "2.5%");
   EXPECT_EQ(formatPercent(5), "0.05%");
   EXPECT_EQ(formatClock(36000), "10:00");
+}
+
+TEST(Recurrence, OccurrencesAreLocalTimesAcrossMonthEndsLeapDaysAndDaylightSaving) {
+  const TimeZone tokyo = *TimeZone::find("Asia/Tokyo");
+  const auto local = [&](std::int32_t y, std::uint32_t m, std::uint32_t d, std::int32_t hour) {
+    return tokyo.toInstant(daysFromCivil({y, m, d}), hour * 3600);
+  };
+  Recurrence monthly = *Recurrence::ofUnit("month");
+  monthly.dayOfMonth = 31;
+  monthly.atSecondsOfDay = 10 * 3600;
+  EXPECT_EQ(monthly.firstAtOrAfter(local(2027, 2, 1, 0), tokyo), local(2027, 2, 28, 10));  // no Feb 31: its last day
+  EXPECT_EQ(monthly.firstAtOrAfter(local(2027, 3, 1, 0), tokyo), local(2027, 3, 31, 10));
+  EXPECT_EQ(monthly.firstAtOrAfter(local(2027, 3, 31, 10), tokyo), local(2027, 3, 31, 10));  // at: included
+  EXPECT_EQ(monthly.firstAtOrAfter(local(2027, 3, 31, 10) + 1, tokyo), local(2027, 4, 30, 10));
+  EXPECT_EQ(monthly.describe(), "every month on day 31 at 10:00");
+
+  Recurrence monday = *Recurrence::ofUnit("monday");
+  monday.atSecondsOfDay = 12 * 3600;
+  EXPECT_EQ(monday.firstAtOrAfter(local(2026, 12, 7, 12) + 1, tokyo), local(2026, 12, 14, 12));  // 12-07 is a Monday
+  EXPECT_EQ(monday.firstAtOrAfter(local(2026, 12, 8, 0), tokyo), local(2026, 12, 14, 12));
+  EXPECT_FALSE(Recurrence::ofUnit("mondays"));
+
+  Recurrence leapDay;
+  leapDay.unit = Recurrence::Unit::Year;
+  leapDay.month = 2;
+  leapDay.dayOfMonth = 29;
+  leapDay.atSecondsOfDay = 9 * 3600;
+  EXPECT_EQ(leapDay.firstAtOrAfter(local(2027, 1, 1, 0), tokyo), local(2027, 2, 28, 9));
+  EXPECT_EQ(leapDay.firstAtOrAfter(local(2028, 1, 1, 0), tokyo), local(2028, 2, 29, 9));
+
+  // 09:00 in New York stays 09:00 local when the clocks go forward (2027-03-14).
+  const TimeZone newYork = *TimeZone::find("America/New_York");
+  const Recurrence daily = [] {
+    Recurrence r = *Recurrence::ofUnit("day");
+    r.atSecondsOfDay = 9 * 3600;
+    return r;
+  }();
+  const std::int64_t before = daily.firstAtOrAfter(newYork.toInstant(daysFromCivil({2027, 3, 13}), 0), newYork);
+  const std::int64_t after = daily.firstAtOrAfter(before + 1, newYork);
+  EXPECT_EQ(after - before, 23 * 3600);
+  EXPECT_EQ(newYork.localSecondsOfDay(after), 9 * 3600);
 }
 
 }  // namespace
