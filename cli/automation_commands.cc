@@ -275,7 +275,7 @@ int runSimulate(const SimulateCommand& c) {
         ++(it->second.refused.empty() ? ran : notSent);
         if (last == nullptr || it->second.time > last->time) last = &it->second;
       }
-      fmt::print("  campaign {:<16} {}: ran {} times, not sent {}{}\n", campaign.name, campaign.every->describe(), ran, notSent,
+      fmt::print("  campaign {:<16} {}: ran {} time{}, not sent {}{}\n", campaign.name, campaign.every->describe(), ran, ran == 1 ? "" : "s", notSent,
                  last == nullptr ? "" : ", last at " + zone.formatInstant(last->time));
       continue;
     }

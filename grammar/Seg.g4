@@ -85,10 +85,18 @@ menuRule
 // ---------------------------------------------------------------- scenarios
 
 scenarioDecl
-    : SCENARIO name ON trigger (AS name)? (WHERE expr)? '{' scenarioItem* '}'
+    : SCENARIO name ON triggerSpec (AS name)? (WHERE expr)? '{' scenarioItem* '}'
     ;
 
 trigger : name | MESSAGE ;
+
+// What starts a rule or a scenario: an event (`on cart_add`), a date
+// attribute's day each year (`on birthday at 09:00`), or a friend entering
+// or leaving a segment (`on enter vip`).
+triggerSpec
+    : change=(ENTER | LEAVE) name                   # segmentTrigger
+    | trigger (AT clockLit)?                        # eventTrigger
+    ;
 
 scenarioItem
     : EXIT WHEN expr                                # exitClause
@@ -133,7 +141,7 @@ namedArg : name ':' expr ;
 
 // ---------------------------------------------------------------- rules
 
-ruleDecl : ON trigger (WHERE expr)? block ;
+ruleDecl : ON triggerSpec (WHERE expr)? block ;
 
 // ---------------------------------------------------------------- campaigns
 
@@ -273,7 +281,7 @@ name
     | TEXT | FLEX | IMAGE | ALT | PREVIEW | STICKER
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
-    | TO | LIMIT | SPLIT | HOLDOUT | EVERY
+    | TO | LIMIT | SPLIT | HOLDOUT | EVERY | ENTER | LEAVE
     | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA | TAGS
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
@@ -336,6 +344,8 @@ LIMIT       : 'limit' ;
 SPLIT       : 'split' ;
 HOLDOUT     : 'holdout' ;
 EVERY       : 'every' ;
+ENTER       : 'enter' ;
+LEAVE       : 'leave' ;
 TIMEZONE    : 'timezone' ;
 QUIET       : 'quiet' ;
 CAP         : 'cap' ;

@@ -1,5 +1,7 @@
 #include "compiler/ast/ast.h"
 
+#include "base/civil_time.h"
+
 namespace seg::ast {
 
 const char* exprKindName(ExprKind kind) {
@@ -70,6 +72,16 @@ const char* messageKindName(MessageBody::Kind kind) {
     case MessageBody::Kind::Sticker: return "sticker";
   }
   return "?";
+}
+
+std::string triggerText(const Trigger& trigger) {
+  switch (trigger.change) {
+    case Trigger::Change::Enter: return "enter " + trigger.name.text;
+    case Trigger::Change::Leave: return "leave " + trigger.name.text;
+    case Trigger::Change::None: break;
+  }
+  if (trigger.atSecondsOfDay) return trigger.name.text + " at " + civil::formatClock(*trigger.atSecondsOfDay);
+  return trigger.name.text;
 }
 
 }  // namespace seg::ast

@@ -388,8 +388,16 @@ struct MenusDecl : Decl {
 };
 
 struct Trigger {
-  Name name;  // follow, unfollow, message, postback, start, or an event
+  enum class Change : std::uint8_t { None, Enter, Leave };
+  // follow, unfollow, message, postback, start, an event, a date attribute
+  // (with `at`), or a segment (`enter` / `leave`)
+  Name name;
+  Change change = Change::None;
+  std::optional<std::int32_t> atSecondsOfDay;  // `on birthday at 09:00`
+  SourceRange atRange;
 };
+// "cart_add", "birthday at 09:00", "enter vip"
+std::string triggerText(const Trigger& trigger);
 
 struct StepTiming {
   enum class Kind : std::uint8_t { Day, After };

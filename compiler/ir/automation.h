@@ -70,9 +70,14 @@ struct ActionIr {
 };
 
 struct TriggerIr {
-  enum class Kind : std::uint8_t { Follow, Unfollow, Message, Postback, Start, Event };
+  // Yearly: a date attribute's month and day, at a local time, each year;
+  // Enter / Leave: a friend coming into or going out of a segment.
+  enum class Kind : std::uint8_t { Follow, Unfollow, Message, Postback, Start, Event, Yearly, Enter, Leave };
   Kind kind = Kind::Start;
-  std::uint32_t event = ~0u;  // IR event (built-in or schema); none for Start
+  std::uint32_t event = ~0u;      // IR event (built-in or schema); none for the others
+  std::uint32_t attribute = ~0u;  // Yearly: a date attribute
+  std::uint32_t segment = ~0u;    // Enter, Leave
+  std::int32_t atSecondsOfDay = 0;  // Yearly
 };
 
 struct StepIr {

@@ -31,11 +31,13 @@ TriggerIr::Kind triggerKind(sema::TriggerKind kind) {
     case sema::TriggerKind::Postback: return TriggerIr::Kind::Postback;
     case sema::TriggerKind::Start: return TriggerIr::Kind::Start;
     case sema::TriggerKind::Event: return TriggerIr::Kind::Event;
+    case sema::TriggerKind::Yearly: return TriggerIr::Kind::Yearly;
+    case sema::TriggerKind::Enter: return TriggerIr::Kind::Enter;
+    case sema::TriggerKind::Leave: return TriggerIr::Kind::Leave;
   }
   return TriggerIr::Kind::Start;
 }
 
-TriggerIr trigger(const sema::Trigger& t) { return {triggerKind(t.kind), t.event}; }
 
 // `richmenu-` and 32 hex digits, as LINE's rich menu IDs look; anything
 // else the checker accepted is an alias.
@@ -158,7 +160,7 @@ class AutomationLowerer {
     for (const sema::Rule& r : typed_.rules) {
       RuleIr rule;
       rule.trigger = trigger(r.trigger);
-      rule.label = "on " + r.decl->trigger.name.text;
+      rule.label = "on " + triggerText(r.decl->trigger);
       if (r.decl->where) rule.where = lower(*r.decl->where);
       rule.actions = actions(r.decl->actions);
       out_.rules.push_back(std::move(rule));
@@ -180,6 +182,13 @@ class AutomationLowerer {
     segment.internal = true;
     program().segments.push_back(segment);
     return static_cast<std::uint32_t>(program().segments.size() - 1);
+  }
+
+  TriggerIr trigger(const sema::Trigger& t) {
+    TriggerIr out{triggerKind(t.kind), t.event, ~0u, t.segment, t.atSecondsOfDay};
+    // The schema's attributes leave derived ones out: its index, by name.
+    if (t.attribute != sema::kNone) out.attribute = static_cast<std::uint32_t>(*program().schema.attribute(typed_.attributes[t.attribute].name));
+    return out;
   }
 
   NodeId constantTrue() {

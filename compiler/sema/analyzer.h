@@ -75,6 +75,8 @@ class Analyzer {
   void checkActions(const ast::ActionList& actions, const Scope& scope, bool replyAllowed);
   void checkMessageRefs(const std::vector<ast::MessageRef>& refs, const Scope& scope, SourceRange where);
   std::uint32_t checkMessageRef(const ast::MessageRef& ref, const Scope& scope, bool argumentsRequired);
+  Trigger resolveSegmentTrigger(const ast::Trigger& trigger);
+  Trigger resolveYearlyTrigger(const ast::Trigger& trigger);
   Trigger resolveTrigger(const ast::Trigger& trigger);
 
   // ---- line_rules.cc

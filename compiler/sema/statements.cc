@@ -327,9 +327,16 @@ void Analyzer::checkMenus() {
 
 Trigger Analyzer::resolveTrigger(const ast::Trigger& trigger) {
   const std::string& name = trigger.name.text;
+  if (trigger.change != ast::Trigger::Change::None) return resolveSegmentTrigger(trigger);
+  if (trigger.atSecondsOfDay) return resolveYearlyTrigger(trigger);
   if (name == "start") return {TriggerKind::Start, kNone};
   const std::uint32_t event = p_.findEvent(name);
   if (event == kNone) {
+    if (const std::uint32_t attr = p_.findAttribute(name); attr != kNone && p_.attributes[attr].type == TypeTable::kDate) {
+      diags_.report(DiagId::UnknownEvent, trigger.name.range, name)
+          .addHelp(fmt::format("`{}` is a date: `on {} at 09:00` runs on its day each year", name, name));
+      return {TriggerKind::Event, kNone};
+    }
     std::vector<std::string> names = namesOf(p_.events);
     names.push_back("start");
     Diagnostic& d = diags_.report(DiagId::UnknownEvent, trigger.name.range, name);
@@ -344,6 +351,50 @@ Trigger Analyzer::resolveTrigger(const ast::Trigger& trigger) {
   return {kind, event};
 }
 
+// `on enter vip` / `on leave vip`.
+Trigger Analyzer::resolveSegmentTrigger(const ast::Trigger& trigger) {
+  Trigger out;
+  out.kind = trigger.change == ast::Trigger::Change::Enter ? TriggerKind::Enter : TriggerKind::Leave;
+  out.segment = p_.findSegment(trigger.name.text);
+  if (out.segment != kNone) p_.segments[out.segment].used = true;
+  if (out.segment == kNone) {
+    Diagnostic& d = diags_.report(DiagId::UnknownSegment, trigger.name.range, trigger.name.text);
+    suggest(d, trigger.name.text, [&] { return namesOf(p_.segments); });
+  }
+  return out;
+}
+
+// `on birthday at 09:00`: a date attribute, each year on its day.
+Trigger Analyzer::resolveYearlyTrigger(const ast::Trigger& trigger) {
+  Trigger out;
+  out.kind = TriggerKind::Yearly;
+  out.atSecondsOfDay = *trigger.atSecondsOfDay;
+  const std::string& name = trigger.name.text;
+  const std::uint32_t attr = p_.findAttribute(name);
+  if (attr == kNone) {
+    Diagnostic& d = diags_.report(DiagId::UnknownAttribute, trigger.name.range, name);
+    if (p_.findEvent(name) != kNone || name == "start") {
+      d.addHelp(fmt::format("`{}` happens when it happens: `on {}` without `at`; `at` takes a date attribute, such as a birthday", name, name));
+    } else {
+      suggest(d, name, [&] {
+        std::vector<std::string> dates;
+        for (const Attribute& a : p_.attributes) {
+          if (a.type == TypeTable::kDate) dates.push_back(a.name);
+        }
+        return dates;
+      });
+    }
+    return out;
+  }
+  if (p_.attributes[attr].type != TypeTable::kDate || p_.attributes[attr].derived) {
+    diags_.report(DiagId::TypeMismatch, trigger.name.range, "a date attribute", fmt::format("`{}` ({})", name, typeName(p_.attributes[attr].type)))
+        .addHelp("`on ATTRIBUTE at HH:MM` runs each year on the attribute's month and day");
+    return out;
+  }
+  out.attribute = attr;
+  return out;
+}
+
 // --------------------------------------------------------------- scenarios
 
 void Analyzer::checkScenarios() {
@@ -354,8 +405,10 @@ void Analyzer::checkScenarios() {
     scope.what = fmt::format("scenario `{}`", scenario.name);
     scope.triggerEvent = scenario.trigger.event;
     if (decl.binding) {
-      if (scenario.trigger.kind == TriggerKind::Start) {
-        diags_.report(DiagId::BindingWithoutEvent, decl.binding->range, "start")
+      const bool eventless = scenario.trigger.kind == TriggerKind::Start || scenario.trigger.kind == TriggerKind::Yearly ||
+                             scenario.trigger.kind == TriggerKind::Enter || scenario.trigger.kind == TriggerKind::Leave;
+      if (eventless) {
+        diags_.report(DiagId::BindingWithoutEvent, decl.binding->range, triggerText(decl.trigger))
             .addHelp(fmt::format("remove `as {}`", decl.binding->text));
       } else if (scenario.trigger.event != kNone) {
         scope.bindingName = decl.binding->text;
@@ -387,7 +440,7 @@ void Analyzer::checkRules() {
   for (Rule& rule : p_.rules) {
     rule.trigger = resolveTrigger(rule.decl->trigger);
     Scope scope;
-    scope.what = fmt::format("the rule on `{}`", rule.decl->trigger.name.text);
+    scope.what = fmt::format("the rule on `{}`", triggerText(rule.decl->trigger));
     scope.triggerEvent = rule.trigger.event;
     scope.triggerFieldsUnqualified = true;
     checkCondition(rule.decl->where.get(), scope);
@@ -695,7 +748,9 @@ void Analyzer::checkTests() {
           break;
         }
         case TestItem::Kind::GivenEvent: {
-          const Trigger trigger = resolveTrigger({item.name});
+          ast::Trigger named;
+          named.name = item.name;
+          const Trigger trigger = resolveTrigger(named);
           if (trigger.kind == TriggerKind::Start) {
             diags_.report(DiagId::BadTestItem, item.name.range, "`start` is not an event; give the event that starts the scenario");
             break;

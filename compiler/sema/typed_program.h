@@ -115,11 +115,16 @@ struct MenuRule {
   const ast::MenuRule* decl = nullptr;
 };
 
-enum class TriggerKind : std::uint8_t { Follow, Unfollow, Message, Postback, Start, Event };
+// Yearly: a date attribute's day each year (`on birthday at 09:00`);
+// Enter / Leave: a friend coming into or out of a segment.
+enum class TriggerKind : std::uint8_t { Follow, Unfollow, Message, Postback, Start, Event, Yearly, Enter, Leave };
 
 struct Trigger {
   TriggerKind kind = TriggerKind::Start;
-  std::uint32_t event = kNone;  // the event (built-in or schema), kNone for `start`
+  std::uint32_t event = kNone;      // the event (built-in or schema); kNone for the others
+  std::uint32_t attribute = kNone;  // Yearly
+  std::uint32_t segment = kNone;    // Enter, Leave
+  std::int32_t atSecondsOfDay = 0;  // Yearly
 };
 
 struct Scenario {

@@ -74,6 +74,20 @@ class AstBuilder::Impl {
     if (ctx == nullptr || ctx->getStart() == nullptr) return {};
     return {ctx->getStart()->getText(), range(ctx->getStart())};
   }
+  Trigger trigger(P::TriggerSpecContext* ctx) {
+    Trigger out;
+    if (auto* s = dynamic_cast<P::SegmentTriggerContext*>(ctx)) {
+      out.name = name(s->name());
+      out.change = s->change != nullptr && s->change->getType() == P::LEAVE ? Trigger::Change::Leave : Trigger::Change::Enter;
+    } else if (auto* e = dynamic_cast<P::EventTriggerContext*>(ctx)) {
+      out.name = name(e->trigger());
+      if (e->clockLit() != nullptr) {
+        out.atSecondsOfDay = clock(e->clockLit());
+        out.atRange = range(e->clockLit());
+      }
+    }
+    return out;
+  }
 
   template <typename Decode>
   auto decodeToken(antlr4::Token* token, Decode decode) {
@@ -268,7 +282,7 @@ class AstBuilder::Impl {
     const auto names = ctx->name();
     if (!names.empty()) out->name = name(names[0]);
     if (ctx->AS() != nullptr && names.size() == 2) out->binding = name(names[1]);
-    out->trigger.name = name(ctx->trigger());
+    out->trigger = trigger(ctx->triggerSpec());
     if (ctx->WHERE() != nullptr) out->where = expr(ctx->expr());
     for (P::ScenarioItemContext* item : ctx->scenarioItem()) {
       if (auto* e = dynamic_cast<P::ExitClauseContext*>(item)) {
@@ -319,7 +333,7 @@ class AstBuilder::Impl {
 
   DeclPtr ruleDecl(P::RuleDeclContext* ctx) {
     auto out = std::make_unique<RuleDecl>(range(ctx));
-    out->trigger.name = name(ctx->trigger());
+    out->trigger = trigger(ctx->triggerSpec());
     if (ctx->WHERE() != nullptr) out->where = expr(ctx->expr());
     out->actions = block(ctx->block());
     return out;

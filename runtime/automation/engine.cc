@@ -1,6 +1,7 @@
 #include "runtime/automation/engine.h"
 
 #include <algorithm>
+#include <charconv>
 #include <set>
 #include <tuple>
 #include <utility>
@@ -18,9 +19,7 @@ using ir::TriggerIr;
 using Kind = TimelineEntry::Kind;
 
 constexpr std::int64_t kDay = 86400;
-// A campaign found this late is not sent at all: sending a sale a day
-// after it was meant to go out does more harm than good.
-constexpr std::int64_t kCampaignGrace = kDay;
+constexpr std::int64_t kCampaignGrace = kScheduleGrace;
 constexpr std::int64_t kQuotaHoldRetry = 60;
 // Distinct texts a narrowcast campaign may have: each needs its own upload.
 constexpr std::size_t kMaxNarrowcastVariants = 10;
@@ -88,7 +87,9 @@ AutomationEngine::AutomationEngine(const ir::Program& program, StateWriter& writ
       options_(options),
       zone_(*TimeZone::find(program.timezone)),
       evaluator_(std::make_unique<SegmentEvaluator>(program, writer.state(), options.compiler, options.threads)),
-      renderer_(program.automation) {}
+      renderer_(program.automation) {
+  planDerivedTriggers();
+}
 
 AutomationEngine::~AutomationEngine() = default;
 
@@ -643,6 +644,7 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
       leaveScenario(scenario, friendId, due, Kind::Completed, source);
     }
   }
+  checkSegmentChanges(friendId, due);
   recomputeMenu(friendId, due);
   commit();
 }
@@ -732,8 +734,9 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
       break;
     }
     default:
-      // Data changed (an attribute, a tag...): exits and menus may follow.
+      // Data changed (an attribute, a tag...): exits, segment triggers and menus may follow.
       checkExits(friendId, now, "");
+      checkSegmentChanges(friendId, now);
       recomputeMenu(friendId, now);
       return;
   }
@@ -778,7 +781,28 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
     }
   }
   checkExits(friendId, now, "");
+  checkSegmentChanges(friendId, now);
   recomputeMenu(friendId, now);
+}
+
+void AutomationEngine::fire(std::uint32_t friendId, std::int64_t now, const std::function<bool(const ir::TriggerIr&)>& matches,
+                            const std::string& why, const std::string& identity) {
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  for (std::size_t r = 0; r < automation_.rules.size(); ++r) {
+    const ir::RuleIr& rule = automation_.rules[r];
+    if (!matches(rule.trigger)) continue;
+    if (rule.where != ir::kNoNode && !interpreter.test(rule.where, friendId)) continue;
+    Run run;
+    run.friendId = friendId;
+    run.now = now;
+    run.stateTime = now;
+    run.source = "rule " + rule.label;
+    run.identity = fmt::format("{}/{}/rule{}", userOf(friendId), identity, r);
+    Actions(*this, run).perform(rule.actions);
+  }
+  for (std::size_t s = 0; s < automation_.scenarios.size(); ++s) {
+    if (matches(automation_.scenarios[s].trigger)) startScenario(static_cast<std::uint32_t>(s), friendId, nullptr, now, why);
+  }
 }
 
 // ------------------------------------------------------------------- clock
@@ -789,9 +813,12 @@ std::optional<std::int64_t> AutomationEngine::nextDue() const {
   const AutomationState& a = state().automation();
   if (!a.timers().empty()) consider(a.timers().begin()->due);
   if (!a.expiring().empty()) consider(a.expiring().begin()->first);
-  if (!automation_.menus.empty() && clock_ != 0) consider(nextDayStart(clock_));
+  if ((!automation_.menus.empty() || !watchedSegments_.empty()) && clock_ != 0) consider(nextDayStart(clock_));
   for (const ir::CampaignIr& c : automation_.campaigns) {
     if (const auto due = campaignDue(c)) consider(*due);
+  }
+  for (const YearlyJob& job : yearly_) {
+    if (const auto due = pendingOf(job.key, job.daily, std::nullopt)) consider(*due);
   }
   return next;
 }
@@ -801,20 +828,44 @@ std::string campaignRecordName(const ir::CampaignIr& c, std::int64_t occurrence)
 }
 
 std::optional<std::int64_t> AutomationEngine::pendingOccurrence(const ir::CampaignIr& c) const {
-  const AutomationState& a = state().automation();
   if (!c.every) {
+    const AutomationState& a = state().automation();
     if (!c.at || a.campaignRecord(c.name) != nullptr) return std::nullopt;
     return c.at;
   }
-  // Occurrences from a day before the engine's clock started (a grace to
-  // catch up after a restart), and not before the campaign's `at`.
+  return pendingOf(c.name, *c.every, c.at);
+}
+
+std::optional<std::int64_t> AutomationEngine::pendingOf(const std::string& key, const Recurrence& every,
+                                                        std::optional<std::int64_t> notBefore) const {
+  // From when the engine's clock started; after a restart (it ran before),
+  // from the occurrence after its last, at most a day back. Never before
+  // `notBefore`.
   if (firstClock_ == 0) return std::nullopt;
-  auto [it, fresh] = nextOccurrence_.try_emplace(c.name, 0);
-  if (fresh) it->second = c.every->firstAtOrAfter(std::max(firstClock_ - kCampaignGrace, c.at.value_or(civil::kFirstInstant)), zone_);
-  while (a.campaignRecord(campaignRecordName(c, it->second)) != nullptr) {
-    it->second = c.every->firstAtOrAfter(it->second + 1, zone_);
+  auto [it, fresh] = nextOccurrence_.try_emplace(key, 0);
+  if (fresh) {
+    std::int64_t from = firstClock_;
+    if (const std::optional<std::int64_t> last = lastOccurrence(key)) from = std::max(*last + 1, firstClock_ - kCampaignGrace);
+    it->second = every.firstAtOrAfter(std::max(from, notBefore.value_or(civil::kFirstInstant)), zone_);
+  }
+  while (state().automation().campaignRecord(fmt::format("{}@{}", key, it->second)) != nullptr) {
+    it->second = every.firstAtOrAfter(it->second + 1, zone_);
   }
   return it->second;
+}
+
+std::optional<std::int64_t> AutomationEngine::lastOccurrence(const std::string& key) const {
+  const std::map<std::string, CampaignRecord>& records = state().automation().campaignRecords();
+  const std::string prefix = key + "@";
+  std::optional<std::int64_t> last;
+  for (auto it = records.lower_bound(prefix); it != records.end() && it->first.starts_with(prefix); ++it) {
+    const std::string digits = it->first.substr(prefix.size());
+    std::int64_t occurrence = 0;
+    if (std::from_chars(digits.data(), digits.data() + digits.size(), occurrence).ec == std::errc()) {
+      last = std::max(last.value_or(occurrence), occurrence);
+    }
+  }
+  return last;
 }
 
 std::optional<std::int64_t> AutomationEngine::campaignDue(const ir::CampaignIr& c) const {
@@ -830,16 +881,18 @@ void AutomationEngine::advanceTo(std::int64_t now) {
     clock_ = now;
     firstClock_ = now;
     recomputeMenus(now);
+    baselineWatchedSegments(now);
   }
   expireReplies(now);
-  const bool hasMenus = !automation_.menus.empty();
+  const bool hasDayWork = !automation_.menus.empty() || !watchedSegments_.empty();
   while (true) {
     const std::set<Timer>& timers = state().automation().timers();
     std::optional<std::int64_t> next;
-    enum class What { Timer, Day, Campaign } what = What::Timer;
+    enum class What { Timer, Day, Campaign, Yearly } what = What::Timer;
+    const YearlyJob* yearly = nullptr;
     if (!timers.empty() && timers.begin()->due <= now) next = timers.begin()->due;
     const std::int64_t day = nextDayStart(clock_);
-    if (hasMenus && day <= now && (!next || day < *next)) {
+    if (hasDayWork && day <= now && (!next || day < *next)) {
       next = day;
       what = What::Day;
     }
@@ -848,6 +901,14 @@ void AutomationEngine::advanceTo(std::int64_t now) {
       if (due && *due <= now && (!next || *due < *next)) {
         next = due;
         what = What::Campaign;
+      }
+    }
+    for (const YearlyJob& job : yearly_) {
+      const std::optional<std::int64_t> due = pendingOf(job.key, job.daily, std::nullopt);
+      if (due && *due <= now && (!next || *due < *next)) {
+        next = due;
+        what = What::Yearly;
+        yearly = &job;
       }
     }
     if (!next) break;
@@ -875,8 +936,10 @@ void AutomationEngine::advanceTo(std::int64_t now) {
       case What::Day:
         clock_ = day;
         recomputeMenus(day);
+        checkSegmentChanges(day);
         break;
       case What::Campaign: runDueCampaigns(clock_); break;
+      case What::Yearly: runYearly(*yearly, *next, clock_); break;
     }
   }
   clock_ = std::max(clock_, now);

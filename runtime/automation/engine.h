@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/recurrence.h"
 #include "base/timezone.h"
 #include "compiler/ir/expr.h"
 #include "runtime/automation/state_writer.h"
@@ -42,6 +43,11 @@
 namespace seg {
 
 struct CampaignReport;
+
+// A scheduled run (a campaign, a yearly trigger) found this late does not
+// happen at all: a sale or a birthday greeting a day late does more harm
+// than good. It is recorded as missed.
+inline constexpr std::int64_t kScheduleGrace = 24 * 3600;
 
 struct EngineOptions {
   // A purely local campaign audience larger than this goes out as an
@@ -245,6 +251,30 @@ class AutomationEngine {
   std::optional<std::uint32_t> desiredMenu(std::uint32_t friendId, std::int64_t now) const;
   void runDueCampaigns(std::int64_t now);
 
+  // Triggers no inbound event carries (derived_triggers.cc): a date
+  // attribute's day each year, a segment entered or left.
+  struct YearlyJob {
+    std::string key;          // its runs are recorded as KEY@OCCURRENCE
+    Recurrence daily;         // every day at the trigger's time
+    std::uint32_t attribute;  // the date
+  };
+  void planDerivedTriggers();
+  std::optional<std::int64_t> pendingOf(const std::string& key, const Recurrence& every,
+                                        std::optional<std::int64_t> notBefore) const;
+  // The latest occurrence recorded as KEY@OCCURRENCE.
+  std::optional<std::int64_t> lastOccurrence(const std::string& key) const;
+  void runYearly(const YearlyJob& job, std::int64_t occurrence, std::int64_t now);
+  // Marks the current members of each watched segment, without firing,
+  // the first time the segment is watched.
+  void baselineWatchedSegments(std::int64_t now);
+  void checkSegmentChanges(std::uint32_t friendId, std::int64_t now);
+  void checkSegmentChanges(std::int64_t now);
+  void segmentChanged(std::uint32_t segment, std::uint32_t friendId, bool entered, std::int64_t now);
+  // Runs the rules and starts the scenarios `matches` picks, for one
+  // friend, with no triggering event.
+  void fire(std::uint32_t friendId, std::int64_t now, const std::function<bool(const ir::TriggerIr&)>& matches,
+            const std::string& why, const std::string& identity);
+
   std::int64_t stepDue(const ir::ScenarioIr& scenario, std::size_t step, std::int64_t enrolledAt,
                        std::int64_t previousDue) const;
   bool inQuietHours(std::int64_t t) const;
@@ -284,6 +314,8 @@ class AutomationEngine {
   // Recurring campaigns: the earliest occurrence not known to be recorded.
   mutable std::map<std::string, std::int64_t> nextOccurrence_;
   std::int64_t firstClock_ = 0;  // where recurring campaigns start being considered
+  std::vector<YearlyJob> yearly_;
+  std::vector<std::uint32_t> watchedSegments_;  // in `on enter` / `on leave` triggers
   std::vector<TimelineEntry> timeline_;
   EngineCounters counters_;
 };

@@ -6,6 +6,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -50,23 +51,26 @@ class AutomationCli : public ::testing::Test {
 TEST_F(AutomationCli, ProgramTestsPassAndAFailureSaysWhere) {
   const auto ok = segc("test " + quote(kShop));
   EXPECT_EQ(ok.exit, 0) << ok.out;
-  EXPECT_NE(ok.out.find("3 passed, 0 failed"), std::string::npos) << ok.out;
+  EXPECT_NE(ok.out.find("6 passed, 0 failed"), std::string::npos) << ok.out;
 
   std::ifstream in(kShop);
   std::stringstream text;
   text << in.rdbuf();
   std::string program = text.str();
   const std::string right = "expect sent intro at 2026-11-02 10:00";
-  program.replace(program.find(right), right.size(), "expect sent intro at 2026-11-02 11:00");
+  const std::size_t at = program.find(right);
+  const auto line = 1 + std::count(program.begin(), program.begin() + static_cast<std::ptrdiff_t>(at), '\n');
+  program.replace(at, right.size(), "expect sent intro at 2026-11-02 11:00");
   fs::copy(kShopDir + "/flex", dir_ + "/flex", fs::copy_options::recursive);
   std::ofstream(dir_ + "/shop.seg") << program;
   const auto failed = segc("test " + quote(dir_ + "/shop.seg"));
   EXPECT_EQ(failed.exit, 1);
-  EXPECT_NE(failed.out.find("shop.seg:146: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
-                            "2026-11-01T09:00:00+09:00, intro at 2026-11-02T10:00:00+09:00"),
+  EXPECT_NE(failed.out.find(fmt::format("shop.seg:{}: `expect sent intro at 2026-11-02 11:00`: not sent; sent: welcome at "
+                                        "2026-11-01T09:00:00+09:00, intro at 2026-11-02T10:00:00+09:00",
+                                        line)),
             std::string::npos)
       << failed.out;
-  EXPECT_NE(failed.out.find("2 passed, 1 failed"), std::string::npos) << failed.out;
+  EXPECT_NE(failed.out.find("5 passed, 1 failed"), std::string::npos) << failed.out;
 }
 
 TEST_F(AutomationCli, CampaignIsPreviewedRecordedOnceHandedOutAndConfirmed) {

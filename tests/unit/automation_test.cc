@@ -33,6 +33,7 @@ const char* kBase = R"(
 schema {
   rank: enum(regular, gold)
   points: int
+  birthday: date
   event cart_add(product: string)
   event purchase(product: string)
 }
@@ -438,6 +439,81 @@ TEST(AutomationCampaigns, RecurringOnesRunOncePerOccurrenceAndManualOnesOnlyWhen
   std::size_t rerun = 0;
   for (const TimelineEntry& e : again.timeline()) rerun += e.kind == TimelineEntry::Kind::Campaign;
   EXPECT_EQ(rerun, 0u);
+  // Down over Monday 12:00 (2027-01-04) and back an hour later: caught up.
+  AutomationEngine later(w.program->ir(), w.writer, World::withTimeline({}));
+  later.advanceTo(at(12, 28, 13) + 7 * 86400);
+  std::vector<std::string> caughtUp;
+  for (const TimelineEntry& e : later.timeline()) {
+    if (e.kind == TimelineEntry::Kind::Campaign) caughtUp.push_back(e.name + "@" + zone.formatInstant(e.time).substr(0, 16));
+  }
+  EXPECT_EQ(caughtUp, std::vector<std::string>{"weekly@2027-01-04T13:00"});
+}
+
+const char* kDerivedTriggers = R"(
+segment rich = points >= 100
+segment carting = exists(cart_add, within 2d)
+on birthday at 09:00 { send a }
+on enter rich { send b }
+on leave rich { tag "was_rich" }
+on enter carting { tag "carting" }
+on leave carting { untag "carting" }
+)";
+
+TEST(AutomationTriggers, BirthdaysAreGreetedOnTheirDayOnceEvenAcrossRestarts) {
+  World w(kDerivedTriggers);
+  const auto date = [](int y, int m, int d) {
+    return Value::ofInt(civil::daysFromCivil({y, static_cast<std::uint32_t>(m), static_cast<std::uint32_t>(d)}));
+  };
+  w.engine.advanceTo(at(2, 27, 12));
+  w.set(1, "birthday", date(1990, 12, 7), at(2, 27, 12));
+  w.set(2, "birthday", date(2000, 2, 29), at(2, 27, 12));  // a leap day: Feb 28 in 2026
+  w.set(3, "birthday", date(1990, 12, 8), at(2, 27, 12));
+  w.engine.advanceTo(at(3, 1, 0));
+  EXPECT_EQ(w.sent(2), std::vector<std::string>{"a@02-28T09:00"});
+  w.engine.advanceTo(at(12, 7, 10));
+  EXPECT_EQ(w.sent(1), std::vector<std::string>{"a@12-07T09:00"});
+  EXPECT_TRUE(w.sent(3).empty());
+  // Restarted the same day: the day's greetings are not sent again.
+  AutomationEngine again(w.program->ir(), w.writer, World::withTimeline({}));
+  again.advanceTo(at(12, 7, 11));
+  EXPECT_EQ(std::count_if(again.timeline().begin(), again.timeline().end(),
+                          [](const TimelineEntry& e) { return e.kind == TimelineEntry::Kind::Sent; }),
+            0);
+  // Down over the next 09:00 and back within the day: caught up.
+  AutomationEngine later(w.program->ir(), w.writer, World::withTimeline({}));
+  later.advanceTo(at(12, 8, 15));
+  ASSERT_EQ(later.timeline().size(), 1u);
+  EXPECT_EQ(later.timeline()[0].friendId, w.id(3));
+  EXPECT_EQ(later.timeline()[0].time, at(12, 8, 15));
+}
+
+TEST(AutomationTriggers, EnteringAndLeavingASegmentFireOnceAndThoseAlreadyInAreNotGreeted) {
+  World w(kDerivedTriggers);
+  Mutation rich = Mutation::of(Mutation::Kind::SetAttribute, user(4));
+  rich.index = static_cast<std::uint32_t>(*w.program->ir().schema.attribute("points"));
+  rich.value = Value::ofInt(150);
+  w.writer.stage({rich});
+  w.writer.commit();
+  w.engine.advanceTo(at(12, 1, 12));  // friend 4 is rich already: marked, not greeted
+  w.set(5, "points", Value::ofInt(200), at(12, 1, 13));
+  w.set(5, "points", Value::ofInt(300), at(12, 1, 14));  // still in: nothing more
+  w.set(4, "points", Value::ofInt(10), at(12, 1, 15));
+  EXPECT_TRUE(w.sent(4).empty());
+  EXPECT_EQ(w.sent(5), std::vector<std::string>{"b@12-01T13:00"});
+  const auto tagged = [&](int n, const std::string& tag) {
+    const auto it = w.writer.state().tags().find(tag);
+    return it != w.writer.state().tags().end() && it->second.contains(w.id(n));
+  };
+  EXPECT_TRUE(tagged(4, "was_rich"));
+  EXPECT_FALSE(tagged(5, "was_rich"));
+  // A condition on time: the cart's 2 days run out on their own, seen at
+  // the next day start.
+  w.event(6, "cart_add", "x", at(12, 2, 13));
+  EXPECT_TRUE(tagged(6, "carting"));
+  w.engine.advanceTo(at(12, 4, 1));
+  EXPECT_TRUE(tagged(6, "carting"));  // 2 days end at 12-04 13:00
+  w.engine.advanceTo(at(12, 5, 1));
+  EXPECT_FALSE(tagged(6, "carting"));
 }
 
 TEST(AutomationCampaigns, HeldForTheQuotaUntilItCoversThem) {
