@@ -235,7 +235,8 @@ collection
     ;
 
 operand
-    : operand '.' name                              # memberAccess
+    : operand '.' name '(' (expr (',' expr)* ','?)? ')'   # methodCall
+    | operand '.' name                              # memberAccess
     | '-' operand                                   # negate
     | operand op=('+' | '-') operand                # addSub
     | primary                                       # primaryOperand

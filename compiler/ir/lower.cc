@@ -192,6 +192,11 @@ NodeId Lowerer::lower(const ast::Expr& e) {
           n.op = Op::Bucket;
           n.a = program_.intern(static_cast<const StringLitExpr&>(*call.args[0]).value);
           return program_.add(n);
+        case sema::Function::Param:
+          n.op = Op::Param;
+          n.args.push_back(lower(*call.args[0]));
+          n.args.push_back(lower(*call.args[1]));
+          return program_.add(n);
         case sema::Function::Has:
           n.op = Op::Has;
           n.a = attributeIndex(static_cast<const NameRefExpr&>(*call.args[0]).name);

@@ -42,6 +42,7 @@ const char* functionName(Function function) {
     case Function::Bucket: return "bucket";
     case Function::Has: return "has";
     case Function::Length: return "length";
+    case Function::Param: return "param";
   }
   return "?";
 }
@@ -100,7 +101,12 @@ void Analyzer::declareBuiltins() {
   event("follow", {{"unblocked", TypeTable::kBool, {}}});
   event("unfollow", {});
   event("message", {{"text", TypeTable::kString, {}}});
-  event("postback", {{"data", TypeTable::kString, {}}});
+  // A datetime picker's choice (LINE's params date, time "10:00", datetime).
+  // Not named `time`: event records use that key for the event's time.
+  event("postback", {{"data", TypeTable::kString, {}},
+                     {"picked_date", TypeTable::kDate, {}},
+                     {"picked_time", TypeTable::kString, {}},
+                     {"picked_datetime", TypeTable::kTime, {}}});
   for (const char* reserved : {"now", "today", "line"}) declared_[reserved] = {"a built-in name", {}};
 }
 

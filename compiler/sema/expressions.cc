@@ -28,7 +28,7 @@ constexpr FunctionInfo kFunctions[] = {
     {"weekday", Function::Weekday}, {"hour", Function::Hour},       {"date", Function::Date},
     {"age", Function::Age},         {"received", Function::Received}, {"opened", Function::Opened},
     {"clicked", Function::Clicked}, {"bucket", Function::Bucket},   {"has", Function::Has},
-    {"length", Function::Length},
+    {"length", Function::Length},   {"param", Function::Param},
 };
 
 // The expression checker for one call of Analyzer::check; it keeps the
@@ -346,6 +346,7 @@ class ExprChecker {
       return fail(c);
     }
     const Ref ref{RefKind::Function, static_cast<std::uint32_t>(info->function)};
+    if (info->function == Function::Param) return param(c, scope, ref);
     if (c.args.size() != 1) {
       diags_.report(DiagId::WrongArgumentCount, c.range, name, "1 argument", c.args.size());
       for (const ExprPtr& arg : c.args) check(*arg, scope, kNoExpectation);
@@ -361,6 +362,7 @@ class ExprChecker {
       case Function::Date: return calendar(c, arg, scope, ref, {TypeTable::kTime}, TypeTable::kDate);
       case Function::Age: return calendar(c, arg, scope, ref, {TypeTable::kDate}, TypeTable::kInt);
       case Function::Length: return calendar(c, arg, scope, ref, {TypeTable::kString}, TypeTable::kInt);
+      case Function::Param: break;  // two arguments: param()
       case Function::Opened:
       case Function::Clicked:
         diags_.report(DiagId::NotMeasured, c.range, info->function == Function::Opened ? "opened" : "clicked",
@@ -395,6 +397,50 @@ class ExprChecker {
       }
     }
     return fail(c);
+  }
+
+  // `param(TEXT, KEY)`: KEY's value in TEXT of the form `k=v&k2=v2`. On a
+  // postback event (`postback.param("q1")`, `p.param("q1")`), TEXT is its data.
+  TypeId param(const CallExpr& c, const Scope& scope, Ref ref) {
+    if (c.args.size() != 2) {
+      diags_.report(DiagId::WrongArgumentCount, c.range, "param", "2 arguments", c.args.size())
+          .addHelp("`param(data, \"q1\")`, or on a postback: `postback.param(\"q1\")`");
+      for (const ExprPtr& arg : c.args) check(*arg, scope, kNoExpectation);
+      return done(c, TypeTable::kError, ref);
+    }
+    bool ok = postbackData(*c.args[0], scope);
+    if (!ok) {
+      const TypeId text = check(*c.args[0], scope, kNoExpectation);
+      ok = !isError(text) && text == TypeTable::kString;
+      if (!isError(text) && !ok) {
+        diags_.report(DiagId::TypeMismatch, c.args[0]->range, "string", typeNameOf(text))
+            .addHelp("`param` reads `k=v&k2=v2` text, such as a postback's `data`");
+      }
+    }
+    const TypeId key = check(*c.args[1], scope, kNoExpectation);
+    if (!isError(key) && key != TypeTable::kString) {
+      diags_.report(DiagId::TypeMismatch, c.args[1]->range, "string", typeNameOf(key));
+      ok = false;
+    }
+    return done(c, ok && !isError(key) ? TypeTable::kString : TypeTable::kError, ref);
+  }
+
+  // A bare postback event standing for its data: the triggering event (by
+  // its binding, or by name in a rule) or the event an aggregate is over.
+  bool postbackData(const Expr& e, const Scope& scope) {
+    const auto* name = as<NameRefExpr>(&e);
+    const std::uint32_t postback = p_.findEvent("postback");
+    if (name == nullptr || postback == kNone) return false;
+    const std::uint32_t data = p_.events[postback].findField("data");
+    if (scope.rowEvent == postback && name->name == "postback") {
+      a_.record(e, TypeTable::kString, {RefKind::RowField, postback, data});
+      return true;
+    }
+    const bool trigger = scope.triggerEvent == postback &&
+                         ((!scope.bindingName.empty() && name->name == scope.bindingName) ||
+                          (scope.triggerFieldsUnqualified && name->name == "postback"));
+    if (trigger) a_.record(e, TypeTable::kString, {RefKind::TriggerField, postback, data});
+    return trigger;
   }
 
   TypeId calendar(const CallExpr& c, const Expr& arg, const Scope& scope, Ref ref,

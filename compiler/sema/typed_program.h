@@ -49,7 +49,7 @@ struct Event {
 
 // Functions callable in expressions.
 enum class Function : std::uint8_t {
-  Month, Day, Year, Weekday, Hour, Date, Age, Received, Opened, Clicked, Bucket, Has, Length,
+  Month, Day, Year, Weekday, Hour, Date, Age, Received, Opened, Clicked, Bucket, Has, Length, Param,
 };
 const char* functionName(Function function);
 

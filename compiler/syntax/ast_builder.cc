@@ -749,6 +749,7 @@ class AstBuilder::Impl {
   static P::OperandContext* leftChild(P::OperandContext* ctx) {
     if (auto* add = dynamic_cast<P::AddSubContext*>(ctx)) return add->operand(0);
     if (auto* member = dynamic_cast<P::MemberAccessContext*>(ctx)) return member->operand();
+    if (auto* method = dynamic_cast<P::MethodCallContext*>(ctx)) return method->operand();
     return nullptr;
   }
 
@@ -757,6 +758,20 @@ class AstBuilder::Impl {
       if (add->op == nullptr) return nullptr;
       const BinaryOp op = add->op->getType() == P::PLUS ? BinaryOp::Add : BinaryOp::Sub;
       return binary(add, op, add->op, std::move(left), operand(add->operand(1)));
+    }
+    if (auto* method = dynamic_cast<P::MethodCallContext*>(ctx)) {
+      // `x.f(a)` is `f(x, a)`: `postback.param("q1")`.
+      if (method->name() == nullptr || !left) return nullptr;
+      auto out = make<CallExpr>(range(method));
+      out->callee = name(method->name());
+      out->args.push_back(std::move(left));
+      bool complete = true;
+      for (P::ExprContext* arg : method->expr()) {
+        ExprPtr value = expr(arg);
+        complete = complete && value != nullptr;
+        if (value) out->args.push_back(std::move(value));
+      }
+      return complete ? std::move(out) : nullptr;
     }
     auto* member = static_cast<P::MemberAccessContext*>(ctx);
     if (member->name() == nullptr || !left) return nullptr;

@@ -17,6 +17,19 @@ using ir::Op;
 constexpr std::int64_t kDay = civil::kSecondsPerDay;
 
 Val missing() { return {}; }
+
+// The value of `key` in `k=v&k2=v2` text, as written (no percent-decoding:
+// postback data is whatever the button says); a key without `=` has "".
+std::optional<std::string_view> queryParam(std::string_view text, std::string_view key) {
+  while (true) {
+    const std::size_t end = std::min(text.find('&'), text.size());
+    const std::string_view pair = text.substr(0, end);
+    const std::size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == key) return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (end == text.size()) return std::nullopt;
+    text.remove_prefix(end + 1);
+  }
+}
 Val integer(std::int64_t v) { return {true, v, {}}; }
 Val boolean(bool v) { return {true, v ? 1 : 0, {}}; }
 
@@ -213,6 +226,13 @@ Val Interpreter::eval(ir::NodeId id, const Frame& f) const {
     case Op::Length: {
       const Val a = arg(0);
       return a.present ? integer(static_cast<std::int64_t>(utf8::countCodePoints(a.s))) : missing();
+    }
+    case Op::Param: {
+      const Val text = arg(0);
+      const Val key = arg(1);
+      if (!text.present || !key.present) return missing();
+      const std::optional<std::string_view> value = queryParam(text.s, key.s);
+      return value ? Val{true, 0, *value} : missing();
     }
     case Op::Has: return boolean(bound_.attribute(n.a).has(f.friendId));
     case Op::Exists:

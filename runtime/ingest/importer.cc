@@ -510,8 +510,8 @@ std::vector<std::size_t> elementLines(std::string_view json, std::string_view ke
 
 class WebhookSource : public RecordSource {
  public:
-  WebhookSource(std::string body, const ir::Schema& schema, SeenPredicate seen, std::int64_t receivedAt)
-      : body_(std::move(body)), schema_(schema), seen_(std::move(seen)), receivedAt_(receivedAt) {
+  WebhookSource(std::string body, const ir::Schema& schema, const TimeZone& zone, SeenPredicate seen, std::int64_t receivedAt)
+      : body_(std::move(body)), schema_(schema), zone_(zone), seen_(std::move(seen)), receivedAt_(receivedAt) {
     if (const auto error = parser_.parse(body_).get(doc_); error) {
       fatal_ = std::string("malformed JSON: ") + simdjson::error_message(error);
       return;
@@ -628,12 +628,41 @@ class WebhookSource : public RecordSource {
         return;
       }
       m = appendEvent("postback", *who, Value::ofString(std::string(data)));
+      if (!pickerParams(e["postback"], m, out)) return;
     }
     m.time = civil::floorDiv(millis, 1000);
     std::string_view replyToken;
     if (e["replyToken"].get_string().get(replyToken) == simdjson::SUCCESS) out.replyToken = std::string(replyToken);
     out.changes.push_back(std::move(m));
     out.changes.push_back(std::move(seen));
+  }
+
+  // A datetime picker's choice (`postback.params`: `date` "2026-12-24",
+  // `time` "10:00", `datetime` "2026-12-24T10:00", local to the program's
+  // time zone) fills the postback's `picked_date`, `picked_time` or
+  // `picked_datetime`. A rich menu switch's params (`newRichMenuAliasId`,
+  // `status`) are not kept.
+  bool pickerParams(simdjson::dom::element postback, Mutation& m, Parsed& out) {
+    simdjson::dom::object params;
+    if (postback["params"].get_object().get(params) != simdjson::SUCCESS) return true;
+    const ir::EventSpec& spec = schema_.events[m.index];
+    m.fields.resize(spec.fields.size());
+    for (const auto field : params) {
+      const std::string key(field.key);
+      if (key != "date" && key != "time" && key != "datetime") continue;
+      const std::optional<std::size_t> f = spec.field("picked_" + key);
+      if (!f) continue;
+      std::string_view text;
+      std::string why;
+      std::optional<Value> value;
+      if (field.value.get_string().get(text) == simdjson::SUCCESS) value = valueFromText(spec.fields[*f], text, zone_, why);
+      if (!value) {
+        out.error = error("postback.params." + key, why.empty() ? "expected a string" : why);
+        return false;
+      }
+      m.fields[*f] = std::move(*value);
+    }
+    return true;
   }
 
   Mutation appendEvent(const char* name, const UserId& who, Value field) const {
@@ -645,6 +674,7 @@ class WebhookSource : public RecordSource {
 
   std::string body_;
   const ir::Schema& schema_;
+  const TimeZone& zone_;
   SeenPredicate seen_;
   std::int64_t receivedAt_;
   simdjson::dom::parser parser_;
@@ -718,7 +748,7 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& inp
           return nullptr;
         }
       }
-      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, seen, options.now);
+      auto source = std::make_unique<WebhookSource>(std::move(*body), schema, zone, seen, options.now);
       if (!source->fatal().empty()) {
         fatal = source->fatal();
         return nullptr;
