@@ -85,7 +85,7 @@ menuRule
 // ---------------------------------------------------------------- scenarios
 
 scenarioDecl
-    : SCENARIO name ON triggerSpec (AS name)? (WHERE expr)? '{' scenarioItem* '}'
+    : SCENARIO name ON triggerSpec (AS name)? (PER operand)? (WHERE expr)? '{' scenarioItem* '}'
     ;
 
 trigger : name | MESSAGE ;

@@ -429,6 +429,7 @@ struct ScenarioDecl : Decl {
   Trigger trigger;
   ExprPtr where;                 // may be null
   std::optional<Name> binding;   // `as e`
+  ExprPtr per;                   // `per e.product`: one enrolment per value; may be null
   std::vector<ExprPtr> exitWhen;
   Reentry reentry;
   std::vector<Step> steps;

@@ -108,6 +108,8 @@ struct ScenarioIr {
   std::vector<NodeId> exitWhen;
   ReentryIr reentry;
   std::vector<StepIr> steps;
+  // `per e.product`: enrolments are kept per value, as "NAME#VALUE".
+  NodeId per = ~0u;
 };
 
 struct RuleIr {

@@ -390,6 +390,7 @@ class AutomationLowerer {
     out.name = s.name;
     out.trigger = trigger(s.trigger);
     if (decl.where) out.where = lower(*decl.where);
+    if (decl.per) out.per = lower(*decl.per);
     for (const ExprPtr& e : decl.exitWhen) out.exitWhen.push_back(lower(*e));
     if (decl.reentry.range.valid()) {
       switch (decl.reentry.kind) {

@@ -69,6 +69,7 @@ class Analyzer {
   void checkScenarios();
   void checkRules();
   void checkCampaigns();
+  void checkPer(const ast::Expr& per, const Scope& scope);
   std::optional<seg::Recurrence> checkRecurrence(const ast::Recurrence& every);
   void checkPolicy();
   void checkTests();

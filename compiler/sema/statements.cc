@@ -397,6 +397,21 @@ Trigger Analyzer::resolveYearlyTrigger(const ast::Trigger& trigger) {
 
 // --------------------------------------------------------------- scenarios
 
+// `per e.product`: a field of the bound triggering event keys enrolments.
+void Analyzer::checkPer(const ast::Expr& per, const Scope& scope) {
+  if (scope.bindingName.empty()) {
+    diags_.report(DiagId::BadPer, per.range, ", which this scenario does not bind")
+        .addHelp("bind it first: `on cart_add as e per e.product`");
+    return;
+  }
+  const TypeId type = check(per, scope, kNoExpectation);
+  if (p_.types.isError(type)) return;
+  if (p_.refOf(per).kind != RefKind::TriggerField) {
+    diags_.report(DiagId::BadPer, per.range, fmt::format(" (`{}.FIELD`)", scope.bindingName))
+        .addHelp(fmt::format("such as `per {}.product`: each product then has an enrolment of its own", scope.bindingName));
+  }
+}
+
 void Analyzer::checkScenarios() {
   for (Scenario& scenario : p_.scenarios) {
     const ScenarioDecl& decl = *scenario.decl;
@@ -419,6 +434,7 @@ void Analyzer::checkScenarios() {
       whereScope.triggerFieldsUnqualified = true;
       checkCondition(decl.where.get(), whereScope);
     }
+    if (decl.per) checkPer(*decl.per, scope);
     for (const ExprPtr& exit : decl.exitWhen) checkCondition(exit.get(), scope);
     if (decl.reentry.kind == Reentry::Kind::After && decl.reentry.afterSeconds <= 0) {
       diags_.report(DiagId::BadDuration, decl.reentry.range, "the re-entry wait");

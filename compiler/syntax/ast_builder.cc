@@ -283,6 +283,7 @@ class AstBuilder::Impl {
     if (!names.empty()) out->name = name(names[0]);
     if (ctx->AS() != nullptr && names.size() == 2) out->binding = name(names[1]);
     out->trigger = trigger(ctx->triggerSpec());
+    if (ctx->PER() != nullptr) out->per = operand(ctx->operand());
     if (ctx->WHERE() != nullptr) out->where = expr(ctx->expr());
     for (P::ScenarioItemContext* item : ctx->scenarioItem()) {
       if (auto* e = dynamic_cast<P::ExitClauseContext*>(item)) {

@@ -494,12 +494,24 @@ std::string AutomationEngine::menuOf(std::uint32_t friendId) const {
 
 // --------------------------------------------------------------- scenarios
 
+std::string AutomationEngine::enrolmentName(const ir::ScenarioIr& s, std::uint32_t friendId, const TriggerEvent* trigger,
+                                           std::int64_t now) const {
+  if (s.per == ir::kNoNode) return s.name;
+  const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
+  return s.name + "#" + format(interpreter.value(s.per, friendId, trigger), program_.node(s.per).type, nullptr);
+}
+
+const ir::ScenarioIr* AutomationEngine::scenarioOfEnrolment(const std::string& name) const {
+  return automation_.scenario(name.substr(0, name.find('#')));
+}
+
 void AutomationEngine::startScenario(std::uint32_t scenario, std::uint32_t friendId, const TriggerEvent* trigger,
                                      std::int64_t now, const std::string& source) {
   const ir::ScenarioIr& s = automation_.scenarios[scenario];
   if (s.steps.empty() || state().blocked().contains(friendId)) return;
   const AutomationState& a = state().automation();
-  const std::optional<std::uint32_t> id = a.scenarioId(s.name);
+  const std::string name = enrolmentName(s, friendId, trigger, now);
+  const std::optional<std::uint32_t> id = a.scenarioId(name);
   const bool enrolled = id && a.enrolment(friendId, *id) != nullptr;
   const std::optional<std::int64_t> last = id ? a.lastEnrolled(friendId, *id) : std::nullopt;
   switch (s.reentry.kind) {
@@ -519,7 +531,7 @@ void AutomationEngine::startScenario(std::uint32_t scenario, std::uint32_t frien
     if (!interpreter.test(s.where, friendId, trigger)) return;
   }
   Mutation m = Mutation::of(Mutation::Kind::ScenarioEnrol, state().friends().user(friendId));
-  m.name = s.name;
+  m.name = name;
   m.time = now;
   m.value = Value::ofInt(stepDue(s, 0, now, now));
   if (trigger != nullptr) {
@@ -528,20 +540,28 @@ void AutomationEngine::startScenario(std::uint32_t scenario, std::uint32_t frien
   }
   stage(std::move(m));
   ++counters_.enrolments;
-  note({now, friendId, Kind::Enrolled, s.name, source, ""});
+  note({now, friendId, Kind::Enrolled, s.name, source, name == s.name ? "" : name});
+}
+
+void AutomationEngine::leaveEnrolment(std::uint32_t id, std::uint32_t friendId, std::int64_t now, TimelineEntry::Kind why,
+                                      const std::string& source) {
+  if (state().automation().enrolment(friendId, id) == nullptr) return;
+  const std::string name = state().automation().scenarioName(id);
+  const ir::ScenarioIr* s = scenarioOfEnrolment(name);
+  Mutation m = Mutation::of(Mutation::Kind::ScenarioLeave, state().friends().user(friendId));
+  m.name = name;
+  m.time = now;
+  stage(std::move(m));
+  if (why == Kind::Exited) ++counters_.exits;
+  note({now, friendId, why, s != nullptr ? s->name : name, source, s != nullptr && name == s->name ? "" : name});
 }
 
 void AutomationEngine::leaveScenario(std::uint32_t scenario, std::uint32_t friendId, std::int64_t now,
                                      TimelineEntry::Kind why, const std::string& source) {
   const ir::ScenarioIr& s = automation_.scenarios[scenario];
-  const std::optional<std::uint32_t> id = state().automation().scenarioId(s.name);
-  if (!id || state().automation().enrolment(friendId, *id) == nullptr) return;
-  Mutation m = Mutation::of(Mutation::Kind::ScenarioLeave, state().friends().user(friendId));
-  m.name = s.name;
-  m.time = now;
-  stage(std::move(m));
-  if (why == Kind::Exited) ++counters_.exits;
-  note({now, friendId, why, s.name, source, ""});
+  for (std::uint32_t id : state().automation().enrolmentsOf(friendId)) {
+    if (scenarioOfEnrolment(state().automation().scenarioName(id)) == &s) leaveEnrolment(id, friendId, now, why, source);
+  }
 }
 
 // The trigger an enrolment remembers, for `e.field` in later steps.
@@ -556,15 +576,13 @@ bool AutomationEngine::checkExits(std::uint32_t friendId, std::int64_t now, cons
   bool left = false;
   const Interpreter interpreter(evaluator_->bound(), EvalTime::at(now, zone_));
   for (std::uint32_t id : state().automation().enrolmentsOf(friendId)) {
-    const std::string& name = state().automation().scenarioName(id);
-    const ir::ScenarioIr* s = automation_.scenario(name);
+    const ir::ScenarioIr* s = scenarioOfEnrolment(state().automation().scenarioName(id));
     if (s == nullptr) continue;
     const Enrolment* e = state().automation().enrolment(friendId, id);
     const std::optional<TriggerEvent> trigger = triggerOf(*e, state(), program_);
     for (ir::NodeId condition : s->exitWhen) {
       if (interpreter.test(condition, friendId, trigger ? &*trigger : nullptr)) {
-        leaveScenario(static_cast<std::uint32_t>(s - automation_.scenarios.data()), friendId, now, Kind::Exited,
-                      source.empty() ? "exit when" : source);
+        leaveEnrolment(id, friendId, now, Kind::Exited, source.empty() ? "exit when" : source);
         left = true;
         break;
       }
@@ -578,7 +596,7 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
   const std::string name = a.scenarioName(id);
   const Enrolment* e = a.enrolment(friendId, id);
   if (e == nullptr || e->dueAt != due) return;
-  const ir::ScenarioIr* s = automation_.scenario(name);
+  const ir::ScenarioIr* s = scenarioOfEnrolment(name);
   const UserId user = state().friends().user(friendId);
   if (s == nullptr || e->nextStep >= s->steps.size()) {
     // The program no longer has this scenario (or step): the friend leaves it.
@@ -589,12 +607,11 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
     commit();
     return;
   }
-  const std::uint32_t scenario = static_cast<std::uint32_t>(s - automation_.scenarios.data());
   const std::size_t index = e->nextStep;
   const ir::StepIr& step = s->steps[index];
   const std::string source = fmt::format("scenario {} ({})", name, step.label);
   if (state().blocked().contains(friendId)) {
-    leaveScenario(scenario, friendId, due, Kind::Exited, "the friend blocked the account");
+    leaveEnrolment(id, friendId, due, Kind::Exited, "the friend blocked the account");
     commit();
     return;
   }
@@ -641,7 +658,7 @@ void AutomationEngine::runStep(std::uint32_t friendId, std::uint32_t id, std::in
       next.value = Value::ofInt(stepDue(*s, index + 1, enrolledAt, due));
       stage(std::move(next));
     } else {
-      leaveScenario(scenario, friendId, due, Kind::Completed, source);
+      leaveEnrolment(id, friendId, due, Kind::Completed, source);
     }
   }
   checkSegmentChanges(friendId, due);
@@ -747,10 +764,8 @@ void AutomationEngine::onEvent(std::uint32_t friendId, const Mutation& change, c
   };
   if (kind == TriggerIr::Kind::Unfollow) {
     for (std::uint32_t id : state().automation().enrolmentsOf(friendId)) {
-      const ir::ScenarioIr* s = automation_.scenario(state().automation().scenarioName(id));
-      if (s != nullptr) {
-        leaveScenario(static_cast<std::uint32_t>(s - automation_.scenarios.data()), friendId, now, Kind::Exited,
-                      "the friend blocked the account");
+      if (scenarioOfEnrolment(state().automation().scenarioName(id)) != nullptr) {
+        leaveEnrolment(id, friendId, now, Kind::Exited, "the friend blocked the account");
       }
     }
   }

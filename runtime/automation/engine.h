@@ -243,8 +243,17 @@ class AutomationEngine {
   void onEvent(std::uint32_t friendId, const Mutation& change, const InboundEvent& event, std::int64_t now);
   void startScenario(std::uint32_t scenario, std::uint32_t friendId, const TriggerEvent* trigger, std::int64_t now,
                      const std::string& source);
+  // Leaves one enrolment (`id`: the store's scenario id, one per key of a
+  // `per` scenario), or every enrolment of a scenario of the program.
+  void leaveEnrolment(std::uint32_t id, std::uint32_t friendId, std::int64_t now, TimelineEntry::Kind why,
+                      const std::string& source);
   void leaveScenario(std::uint32_t scenario, std::uint32_t friendId, std::int64_t now, TimelineEntry::Kind why,
                      const std::string& source);
+  // The name an enrolment is kept under: the scenario's, with the key of a
+  // `per` scenario ("cart_recovery#化粧水"); and back to the scenario.
+  std::string enrolmentName(const ir::ScenarioIr& s, std::uint32_t friendId, const TriggerEvent* trigger,
+                            std::int64_t now) const;
+  const ir::ScenarioIr* scenarioOfEnrolment(const std::string& name) const;
   bool checkExits(std::uint32_t friendId, std::int64_t now, const std::string& source);
   void runStep(std::uint32_t friendId, std::uint32_t scenario, std::int64_t due);
   void recomputeMenu(std::uint32_t friendId, std::int64_t now);
