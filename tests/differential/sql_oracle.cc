@@ -202,6 +202,13 @@ std::string SqlOracle::expr(ir::NodeId id, bool inRow) {
                          part(birth, "%m"), part(birth, "%d"));
     }
     case Op::Length: return "length(" + arg(0) + ")";
+    case Op::Param: {
+      // The text between "&KEY=" and the next "&" of "&TEXT&" (the worlds
+      // write every pair with `=`), in SQL's own string functions.
+      const std::string text = "('&' || " + arg(0) + " || '&')", needle = "('&' || " + arg(1) + " || '=')";
+      const std::string rest = fmt::format("substr({}, instr({}, {}) + length({}))", text, text, needle, needle);
+      return fmt::format("(CASE WHEN instr({0}, {1}) > 0 THEN substr({2}, 1, instr({2}, '&') - 1) END)", text, needle, rest);
+    }
     case Op::Has: return fmt::format("(f.a{} IS NOT NULL)", n.a);
     case Op::Exists:
     case Op::Count:

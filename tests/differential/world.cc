@@ -25,6 +25,8 @@ const char* const kPrefs[] = {"東京都", "大阪府", "京都府", "沖縄県"
 const char* const kTags[] = {"VIP", "新規", "配信停止"};
 const char* const kItems[] = {"化粧水", "乳液", "リップ"};
 const char* const kPages[] = {"top", "sale", "diet"};
+// Postback data of a survey: `q` and `r` answers, in either order, or none.
+const char* const kAnswers[] = {"q=a&r=b", "r=b&q=a", "q=b", "r=a", "q=&r=a", "survey=1&q=a", "other"};
 const char* const kOps[] = {"==", "!=", "<", "<=", ">", ">="};
 
 class Random {
@@ -98,7 +100,7 @@ class ExprMaker {
 
   std::string condition() {
     const std::int64_t today = civil::floorDiv(now_ + 9 * 3600, kDay);
-    switch (r_.between(0, 38)) {
+    switch (r_.between(0, 41)) {
       case 0: return fmt::format("rank {} {}", r_.pick(kOps), r_.pick(kRanks));
       case 1: return fmt::format("points {} {}", r_.pick(kOps), r_.between(-5, 60));
       case 2: {
@@ -146,6 +148,10 @@ class ExprMaker {
       case 35: return fmt::format("year(birthday) {} {}", r_.pick(kOps), r_.between(1960, 2010));
       case 36: return fmt::format("weekday(birthday) == {}", r_.between(1, 7));
       case 37: return r_.chance(0.5) ? "month(birthday) == month(today)" : "day(birthday) == day(today)";
+      case 38: return fmt::format("exists(postback where param(data, \"{}\") == \"{}\"{})", r_.chance(0.5) ? "q" : "r",
+                                  r_.chance(0.5) ? "a" : "b", window());
+      case 39: return fmt::format("count(postback where postback.param(\"q\") != \"a\"{}) >= {}", window(), r_.between(0, 2));
+      case 40: return fmt::format("last(postback.data).param(\"{}\") == \"{}\"", r_.chance(0.5) ? "q" : "r", r_.chance(0.5) ? "a" : "");
       default:
         if (!earlier_.empty()) return earlier_[static_cast<std::size_t>(r_.between(0, static_cast<std::int64_t>(earlier_.size()) - 1))];
         return "exists(visit, within 3d)";
@@ -257,6 +263,13 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
       m.index = 4;  // follow unfollow message postback | buy visit
       m.time = now - (r.chance(0.3) ? edges[r.between(0, 8)] : r.between(-2 * kDay, 50 * kDay));
       m.fields = {Value::ofString(r.pick(kItems)), r.chance(0.9) ? Value::ofInt(r.between(100, 5000)) : Value::missing()};
+      world.data.push_back(std::move(m));
+    }
+    for (int e = 0, n = static_cast<int>(r.between(0, 2)); e < n; ++e) {
+      Mutation m = Mutation::of(Mutation::Kind::AppendEvent, user);
+      m.index = 3;  // postback
+      m.time = now - r.between(-kDay, 40 * kDay);
+      m.fields = {Value::ofString(r.pick(kAnswers))};
       world.data.push_back(std::move(m));
     }
     for (int e = 0, n = static_cast<int>(r.between(0, 5)); e < n; ++e) {
