@@ -324,8 +324,15 @@ void Analyzer::checkLineForms() {
           actions(a->elseActions, where);
         }
       };
+  // `on enter S` / `on leave S`: seg decides membership, so S cannot depend on LINE.
+  const auto segmentTrigger = [&](const Trigger& t, const ast::Trigger& written, const std::string& where) {
+    if ((t.kind != TriggerKind::Enter && t.kind != TriggerKind::Leave) || t.segment == kNone || !p_.segments[t.segment].usesLine) return;
+    diags_.report(DiagId::LineOutsideCampaign, written.name.range, where, namer.name(*p_.segments[t.segment].decl->condition))
+        .addHelp("seg cannot know who enters a segment of LINE's estimates; watch the local part as its own segment");
+  };
   for (const Scenario& s : p_.scenarios) {
     const std::string where = fmt::format("scenario `{}`", s.name);
+    segmentTrigger(s.trigger, s.decl->trigger, where);
     rejectLineOutsideCampaign(s.decl->where.get(), where);
     for (const ast::ExprPtr& exit : s.decl->exitWhen) rejectLineOutsideCampaign(exit.get(), where);
     for (const ast::Step& step : s.decl->steps) {
@@ -334,7 +341,8 @@ void Analyzer::checkLineForms() {
     }
   }
   for (const Rule& r : p_.rules) {
-    const std::string where = fmt::format("the rule on `{}`", r.decl->trigger.name.text);
+    const std::string where = fmt::format("the rule on `{}`", ast::triggerText(r.decl->trigger));
+    segmentTrigger(r.trigger, r.decl->trigger, where);
     rejectLineOutsideCampaign(r.decl->where.get(), where);
     actions(r.decl->actions, where);
   }
