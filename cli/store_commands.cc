@@ -43,7 +43,7 @@ std::unique_ptr<Store> openStore(const std::string& dir, const std::string& prog
 struct ImportCommand {
   std::string program;
   std::string store;
-  std::vector<std::string> friends, events, audiences, webhooks;
+  std::vector<std::string> friends, events, audiences, webhooks, catalogs;
   std::string name;
   bool strict = false, again = false, act = false;
   std::string timezone = "Asia/Tokyo";
@@ -87,8 +87,9 @@ int runImport(const ImportCommand& command) {
   for (const auto& f : command.events) files.emplace_back(ImportKind::Events, f);
   for (const auto& f : command.audiences) files.emplace_back(ImportKind::Audience, f);
   for (const auto& f : command.webhooks) files.emplace_back(ImportKind::Webhook, f);
+  for (const auto& f : command.catalogs) files.emplace_back(ImportKind::Catalog, f);
   if (files.empty()) {
-    printToolError("nothing to import: give --friends, --events, --audience or --webhook");
+    printToolError("nothing to import: give --friends, --events, --catalog, --audience or --webhook");
     return kExitUsage;
   }
   // --act: records go through the store's inbox to the automation engine,
@@ -113,6 +114,7 @@ int runImport(const ImportCommand& command) {
   options.recordsPerCommit = std::max<std::size_t>(1, command.batch);
   options.timezone = command.timezone;
   options.audienceName = command.name;
+  options.catalogName = command.name;
   options.now = std::time(nullptr);
   options.signature = command.signature;
   options.channelSecret = channelSecret(command.channelSecret);
@@ -140,7 +142,7 @@ int runImport(const ImportCommand& command) {
   for (const auto& [kind, path] : files) {
     Progress progress("importing " + fs::path(path).filename().string(), "bytes");
     options.progress = [&](std::uint64_t done, std::uint64_t total) { progress.update(done, total); };
-    if (session && kind != ImportKind::Audience) {
+    if (session && kind != ImportKind::Audience && kind != ImportKind::Catalog) {
       options.asChange = [&](InboundRecord record) { return inboxEntry(std::move(record), options.now, store->state().schema()).change; };
       options.beforeCommit = actOnAll;  // the inbox holds at most a batch or two
     } else {
@@ -429,8 +431,9 @@ Command addImportCommand(CLI::App& app) {
   cmd->add_option("--store", c->store, "Store directory")->required();
   cmd->add_option("--friends", c->friends, "Friend attributes: JSONL, or CSV with a header row");
   cmd->add_option("--events", c->events, "Events: JSONL with event, user_id and time");
+  cmd->add_option("--catalog", c->catalogs, "Catalog rows (products): JSONL, or CSV with a header row; `id` keys them");
   cmd->add_option("--audience", c->audiences, "Audience: CSV of user IDs, one a line");
-  cmd->add_option("--name", c->name, "Audience name (default: the file's name)");
+  cmd->add_option("--name", c->name, "Audience or catalog name (default: the file's name; a program's only catalog)");
   cmd->add_option("--webhook", c->webhooks, "A LINE webhook request body (JSON)");
   cmd->add_option("--signature", c->signature, "The body's x-line-signature header");
   cmd->add_option("--channel-secret", c->channelSecret, "Channel secret to verify signatures (or LINE_CHANNEL_SECRET)");

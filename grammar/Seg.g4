@@ -19,6 +19,7 @@ program : declaration* EOF ;
 declaration
     : useDecl
     | schemaDecl
+    | catalogDecl
     | segmentDecl
     | messageDecl
     | richmenuDecl
@@ -43,6 +44,11 @@ schemaMember
     ;
 
 fieldDecl : name ':' typeExpr ;
+
+// ---------------------------------------------------------------- catalogs
+
+// A table of things friends' events refer to (products): `id` keys it.
+catalogDecl : CATALOG name '{' (fieldDecl ','?)* '}' ;
 
 typeExpr
     : ENUM '(' enumValue (',' enumValue)* ','? ')'             # enumType
@@ -282,7 +288,7 @@ name
     | TEXT | FLEX | IMAGE | ALT | PREVIEW | STICKER
     | DAY | AT | AFTER | SEND | REPLY | TAG | UNTAG | SCORE | SET | START | STOP
     | REENTER | NEVER | ALWAYS
-    | TO | LIMIT | SPLIT | HOLDOUT | EVERY | ENTER | LEAVE
+    | TO | LIMIT | SPLIT | HOLDOUT | EVERY | ENTER | LEAVE | CATALOG
     | TIMEZONE | QUIET | CAP | PER | MIN_REACH | EXPIRED_REPLY | BEYOND_QUOTA | TAGS
     | GIVEN | FRIEND | EXPECT | MENU | SENT
     | AUDIENCE | EXISTS | COUNT | SUM | MIN | MAX | LAST | WITHIN | SINCE
@@ -345,6 +351,7 @@ LIMIT       : 'limit' ;
 SPLIT       : 'split' ;
 HOLDOUT     : 'holdout' ;
 EVERY       : 'every' ;
+CATALOG     : 'catalog' ;
 ENTER       : 'enter' ;
 LEAVE       : 'leave' ;
 TIMEZONE    : 'timezone' ;

@@ -339,6 +339,12 @@ struct SchemaDecl : Decl {
   std::vector<EventDecl> events;
 };
 
+struct CatalogDecl : Decl {
+  SEG_DECL(Catalog)
+  Name name;
+  std::vector<FieldDecl> fields;
+};
+
 struct SegmentDecl : Decl {
   SEG_DECL(Segment)
   Name name;

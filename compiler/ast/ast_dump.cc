@@ -99,6 +99,12 @@ class Dumper {
         for (const auto& t : static_cast<const TagsDecl&>(d).tags) line(2, quoted(t->value), t->range);
         break;
       }
+      case DeclKind::Catalog: {
+        const auto& c = static_cast<const CatalogDecl&>(d);
+        line(1, "Catalog " + c.name.text, d.range);
+        for (const FieldDecl& f : c.fields) line(2, "Field " + f.name.text + ": " + typeText(f.type), f.range);
+        break;
+      }
       case DeclKind::Use: {
         const auto& u = static_cast<const UseDecl&>(d);
         line(1, "Use " + u.module.text, d.range);

@@ -15,10 +15,13 @@ namespace {
 using namespace seg::ast;
 using sema::RefKind;
 
-ValueType valueType(sema::TypeId type, const sema::TypeTable& types) {
+}  // namespace
+
+ValueType valueTypeOf(sema::TypeId type, const sema::TypeTable& types) {
   switch (types.kind(type)) {
     case sema::TypeKind::Bool: return ValueType::Bool;
-    case sema::TypeKind::String: return ValueType::String;
+    case sema::TypeKind::String:
+    case sema::TypeKind::Catalog: return ValueType::String;
     case sema::TypeKind::Date: return ValueType::Date;
     case sema::TypeKind::Time: return ValueType::Time;
     case sema::TypeKind::Duration: return ValueType::Duration;
@@ -27,6 +30,8 @@ ValueType valueType(sema::TypeId type, const sema::TypeTable& types) {
     default: return ValueType::Int;
   }
 }
+
+namespace {
 
 Op compareOp(BinaryOp op) {
   switch (op) {
@@ -95,7 +100,7 @@ Lowerer::Lowerer(const sema::TypedProgram& typed) : typed_(typed) {
   }
 }
 
-ValueType Lowerer::typeOf(const ast::Expr& e) const { return valueType(typed_.typeOf(e), typed_.types); }
+ValueType Lowerer::typeOf(const ast::Expr& e) const { return valueTypeOf(typed_.typeOf(e), typed_.types); }
 
 NodeId Lowerer::constant(ValueType type, std::int64_t value) {
   Node n;
@@ -168,6 +173,12 @@ NodeId Lowerer::lower(const ast::Expr& e) {
         case RefKind::RowField:
           n.op = Op::RowField;
           n.a = ref.sub;
+          return program_.add(n);
+        case RefKind::CatalogField:
+          n.op = Op::CatalogField;
+          n.a = ref.index;
+          n.b = ref.sub;
+          n.args.push_back(lower(*static_cast<const MemberExpr&>(e).object));
           return program_.add(n);
         case RefKind::TriggerField:
           n.op = Op::TriggerField;

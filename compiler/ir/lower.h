@@ -2,6 +2,7 @@
 #pragma once
 
 #include "compiler/ir/expr.h"
+#include "compiler/sema/types.h"
 
 namespace seg::ast {
 struct Expr;
@@ -14,6 +15,10 @@ class SourceManager;
 }
 
 namespace seg::ir {
+
+// How a checked type is stored and computed (enums by rank, catalog
+// references as their row's id).
+ValueType valueTypeOf(sema::TypeId type, const sema::TypeTable& types);
 
 class Lowerer {
  public:

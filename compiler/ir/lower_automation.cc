@@ -260,7 +260,7 @@ class AutomationLowerer {
     out.name = m.name;
     for (const sema::MessageParam& p : m.params) {
       out.params.push_back(p.name);
-      out.paramTypes.push_back(valueTypeOf(p.type));
+      out.paramTypes.push_back(ir::valueTypeOf(p.type, typed_.types));
     }
     const MessageBody& body = m.decl->body;
     switch (body.kind) {
@@ -288,18 +288,6 @@ class AutomationLowerer {
     return out;
   }
 
-  ValueType valueTypeOf(sema::TypeId type) const {
-    switch (typed_.types.kind(type)) {
-      case sema::TypeKind::Bool: return ValueType::Bool;
-      case sema::TypeKind::String: return ValueType::String;
-      case sema::TypeKind::Date: return ValueType::Date;
-      case sema::TypeKind::Time: return ValueType::Time;
-      case sema::TypeKind::Duration: return ValueType::Duration;
-      case sema::TypeKind::Percent: return ValueType::Percent;
-      case sema::TypeKind::Enum: return ValueType::Enum;
-      default: return ValueType::Int;
-    }
-  }
 
   MessageCall call(const MessageRef& ref) {
     MessageCall out;

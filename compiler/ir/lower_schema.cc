@@ -1,5 +1,6 @@
 #include "compiler/ir/schema.h"
 
+#include "compiler/ir/lower.h"
 #include "compiler/sema/typed_program.h"
 
 namespace seg::ir {
@@ -9,19 +10,10 @@ namespace {
 ColumnSpec column(const std::string& name, sema::TypeId type, const sema::TypeTable& types) {
   ColumnSpec out;
   out.name = name;
-  switch (types.kind(type)) {
-    case sema::TypeKind::Bool: out.type = ValueType::Bool; break;
-    case sema::TypeKind::String: out.type = ValueType::String; break;
-    case sema::TypeKind::Date: out.type = ValueType::Date; break;
-    case sema::TypeKind::Time: out.type = ValueType::Time; break;
-    case sema::TypeKind::Duration: out.type = ValueType::Duration; break;
-    case sema::TypeKind::Percent: out.type = ValueType::Percent; break;
-    case sema::TypeKind::Enum:
-      out.type = ValueType::Enum;
-      out.enumValues = types.enumType(type).values;
-      out.enumLabels = types.enumType(type).labels;
-      break;
-    default: out.type = ValueType::Int; break;
+  out.type = valueTypeOf(type, types);
+  if (types.isEnum(type)) {
+    out.enumValues = types.enumType(type).values;
+    out.enumLabels = types.enumType(type).labels;
   }
   return out;
 }
@@ -38,6 +30,11 @@ Schema lowerSchema(const sema::TypedProgram& program) {
     EventSpec event{e.name, {}, e.builtin};
     for (const sema::Field& f : e.fields) event.fields.push_back(column(f.name, f.type, program.types));
     out.events.push_back(std::move(event));
+  }
+  for (const sema::Event& c : program.catalogs) {
+    EventSpec catalog{c.name, {}, false};
+    for (const sema::Field& f : c.fields) catalog.fields.push_back(column(f.name, f.type, program.types));
+    out.catalogs.push_back(std::move(catalog));
   }
   return out;
 }

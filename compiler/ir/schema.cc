@@ -47,4 +47,11 @@ std::optional<std::size_t> Schema::event(const std::string& name) const {
   return std::nullopt;
 }
 
+std::optional<std::size_t> Schema::catalog(const std::string& name) const {
+  for (std::size_t i = 0; i < catalogs.size(); ++i) {
+    if (catalogs[i].name == name) return i;
+  }
+  return std::nullopt;
+}
+
 }  // namespace seg::ir

@@ -47,9 +47,13 @@ struct EventSpec {
 struct Schema {
   std::vector<ColumnSpec> attributes;
   std::vector<EventSpec> events;
+  // Catalogs (`catalog product { id: string ... }`): rows keyed by `id`,
+  // shaped like events.
+  std::vector<EventSpec> catalogs;
 
   std::optional<std::size_t> attribute(const std::string& name) const;
   std::optional<std::size_t> event(const std::string& name) const;
+  std::optional<std::size_t> catalog(const std::string& name) const;
   bool operator==(const Schema&) const = default;
 };
 

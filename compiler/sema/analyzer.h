@@ -41,6 +41,7 @@ class Analyzer {
   // ---- declarations.cc
   void declareBuiltins();
   void importModules();
+  void collectCatalogs();
   void collectSchema();
   void collectDeclarations();
   TypeId resolveType(const ast::TypeExpr& type, const std::string& owner, bool allowEnum);

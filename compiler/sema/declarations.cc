@@ -21,6 +21,7 @@ std::uint32_t Event::findField(const std::string& fieldName) const {
 
 std::uint32_t TypedProgram::findAttribute(const std::string& name) const { return attributeIndex_.find(attributes, name); }
 std::uint32_t TypedProgram::findEvent(const std::string& name) const { return eventIndex_.find(events, name); }
+std::uint32_t TypedProgram::findCatalog(const std::string& name) const { return catalogIndex_.find(catalogs, name); }
 std::uint32_t TypedProgram::findSegment(const std::string& name) const { return segmentIndex_.find(segments, name); }
 std::uint32_t TypedProgram::findMessage(const std::string& name) const { return messageIndex_.find(messages, name); }
 std::uint32_t TypedProgram::findRichmenu(const std::string& name) const { return richmenuIndex_.find(richmenus, name); }
@@ -59,6 +60,7 @@ void Analyzer::run() {
 
   declareBuiltins();
   importModules();
+  collectCatalogs();
   collectSchema();
   collectDeclarations();
 
@@ -141,6 +143,10 @@ void Analyzer::importModules() {
 TypeId Analyzer::resolveType(const ast::TypeExpr& type, const std::string& owner, bool allowEnum) {
   if (type.kind == ast::TypeExpr::Kind::Named) {
     const TypeId id = TypeTable::primitive(type.name.text);
+    // A catalog's rows, referred to by id (fields of events and attributes).
+    if (const std::uint32_t c = p_.findCatalog(type.name.text); id == TypeTable::kError && allowEnum && c != kNone) {
+      return p_.catalogTypes[c];
+    }
     if (id == TypeTable::kError && !type.name.text.empty()) {
       Diagnostic& d = diags_.report(DiagId::UnknownType, type.name.range, type.name.text);
       if (auto match = closestMatch(type.name.text, TypeTable::primitiveNames())) {
@@ -183,6 +189,30 @@ bool Analyzer::checkUnique(const ast::Name& name) {
     diags_.report(DiagId::Redeclared, name.range, name.text, kind).addNote(range, "declared here");
   }
   return false;
+}
+
+// Before the schema: its fields may refer to a catalog (`product: product`).
+void Analyzer::collectCatalogs() {
+  for (const ast::DeclPtr& d : p_.ast.decls) {
+    const auto* c = ast::as<ast::CatalogDecl>(d.get());
+    if (c == nullptr || !checkUnique(c->name)) continue;
+    declared_[c->name.text] = {"a catalog", c->name.range};
+    Event catalog{c->name.text, {}, false, c->range};
+    for (const ast::FieldDecl& f : c->fields) {
+      if (catalog.findField(f.name.text) != kNone) {
+        diags_.report(DiagId::Redeclared, f.name.range, f.name.text, fmt::format("a field of `{}`", c->name.text));
+        continue;
+      }
+      catalog.fields.push_back({f.name.text, resolveType(f.type, c->name.text + "." + f.name.text, true), f.range});
+    }
+    const std::uint32_t id = catalog.findField("id");
+    if (id == kNone || catalog.fields[id].type != TypeTable::kString) {
+      diags_.report(DiagId::BadCatalog, c->name.range, fmt::format("catalog `{}` needs `id: string`, the key its rows are found by", c->name.text))
+          .addHelp("events refer to a row by its id: a field `" + c->name.text + ": " + c->name.text + "` holds the id of one row");
+    }
+    p_.catalogs.push_back(std::move(catalog));
+    p_.catalogTypes.push_back(p_.types.addCatalog(c->name.text, static_cast<std::uint32_t>(p_.catalogs.size() - 1)));
+  }
 }
 
 void Analyzer::collectSchema() {

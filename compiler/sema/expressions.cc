@@ -263,11 +263,26 @@ class ExprChecker {
       }
     }
     const TypeId objectType = check(*m.object, scope, kNoExpectation);
+    if (types_.isCatalog(objectType)) return catalogField(m, types_.catalogOf(objectType));
     if (!isError(objectType)) {
       diags_.report(DiagId::WrongKind, m.range, spelled(m).empty() ? field : spelled(m),
                     "not a field", fmt::format("a {} value has no fields", types_.name(objectType)));
     }
     return fail(m);
+  }
+
+  // `product.category`: a field of the catalog row the value refers to.
+  TypeId catalogField(const MemberExpr& m, std::uint32_t catalog) {
+    const Event& c = p_.catalogs[catalog];
+    const std::uint32_t f = c.findField(m.member.text);
+    if (f == kNone) {
+      std::vector<std::string> names;
+      for (const Field& field : c.fields) names.push_back(field.name);
+      Diagnostic& d = diags_.report(DiagId::UnknownMember, m.member.range, fmt::format("catalog `{}`", c.name), "field", m.member.text);
+      a_.suggest(d, m.member.text, [&] { return names; });
+      return fail(m);
+    }
+    return done(m, c.fields[f].type, {RefKind::CatalogField, catalog, f});
   }
 
   TypeId lineMember(const MemberExpr& m, const NameRefExpr& object) {
@@ -703,7 +718,10 @@ class ExprChecker {
     return fail(b);
   }
 
-  bool sameType(TypeId l, TypeId r) const { return l == r; }
+  // A catalog reference is its row's id: it compares with strings.
+  bool sameType(TypeId l, TypeId r) const {
+    return l == r || (types_.isCatalog(l) && r == TypeTable::kString) || (types_.isCatalog(r) && l == TypeTable::kString);
+  }
 
   TypeId equality(const BinaryExpr& b, TypeId l, TypeId r) {
     if (sameType(l, r)) return done(b, TypeTable::kBool);

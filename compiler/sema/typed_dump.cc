@@ -85,6 +85,7 @@ class TypedDumper {
       }
       case RefKind::RowField: return fmt::format("field {}.{} of each aggregated event", p_.events[ref.index].name, p_.events[ref.index].fields[ref.sub].name);
       case RefKind::TriggerField: return fmt::format("field {}.{} of the triggering event", p_.events[ref.index].name, p_.events[ref.index].fields[ref.sub].name);
+      case RefKind::CatalogField: return fmt::format("field {}.{} of the catalog row", p_.catalogs[ref.index].name, p_.catalogs[ref.index].fields[ref.sub].name);
       case RefKind::Trigger: return "the triggering " + p_.events[ref.index].name + " event";
       case RefKind::Event: return "event " + p_.events[ref.index].name;
       case RefKind::Param: return fmt::format("parameter #{}", ref.index);

@@ -62,6 +62,7 @@ enum class RefKind : std::uint8_t {
   EnumValue,     // index: value position; the enum is the expression's type
   RowField,      // index: event, sub: field: a field of the event being aggregated
   TriggerField,  // index: event, sub: field: a field of the event that triggered the rule or scenario
+  CatalogField,  // index: catalog, sub: field: a field of the catalog row a value refers to
   Trigger,       // index: event: the `as e` binding itself
   Event,         // index: event: an aggregate's source
   Param,         // index: parameter of the enclosing message
@@ -198,6 +199,10 @@ struct TypedProgram {
   std::vector<Attribute> attributes;      // built-ins first, then the schema's
   std::vector<Attribute> lineAttributes;  // `line.*`, when imported
   std::vector<Event> events;              // built-in events first
+  // `catalog product { id: string ... }`: tables events refer to by id
+  // (an Event's shape: a name and typed fields).
+  std::vector<Event> catalogs;
+  std::vector<TypeId> catalogTypes;  // by catalog
   // `tags { ... }`: the tags the program declares (none: any tag goes).
   std::vector<std::string> declaredTags;
   std::vector<Segment> segments;
@@ -217,6 +222,7 @@ struct TypedProgram {
 
   std::uint32_t findAttribute(const std::string& name) const;
   std::uint32_t findEvent(const std::string& name) const;
+  std::uint32_t findCatalog(const std::string& name) const;
   std::uint32_t findSegment(const std::string& name) const;
   std::uint32_t findMessage(const std::string& name) const;
   std::uint32_t findRichmenu(const std::string& name) const;
@@ -224,6 +230,7 @@ struct TypedProgram {
   std::uint32_t findCampaign(const std::string& name) const;
 
  private:
+  NameIndex catalogIndex_;
   NameIndex attributeIndex_, eventIndex_, segmentIndex_, messageIndex_, richmenuIndex_, scenarioIndex_, campaignIndex_;
 };
 

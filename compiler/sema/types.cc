@@ -22,6 +22,13 @@ TypeId TypeTable::addEnum(EnumType type) {
   return static_cast<TypeId>(entries_.size() - 1);
 }
 
+TypeId TypeTable::addCatalog(std::string name, std::uint32_t catalog) {
+  entries_.push_back({TypeKind::Catalog, catalog});
+  const TypeId id = static_cast<TypeId>(entries_.size() - 1);
+  catalogNames_[id] = std::move(name);
+  return id;
+}
+
 TypeId TypeTable::listOf(TypeId element) {
   const auto found = lists_.find(element);
   if (found != lists_.end()) return found->second;
@@ -44,6 +51,7 @@ std::string TypeTable::name(TypeId type) const {
     case TypeKind::Clock: return "time of day";
     case TypeKind::Enum: return enumType(type).name;
     case TypeKind::List: return "list of " + name(element(type));
+    case TypeKind::Catalog: return catalogNames_.at(type);
   }
   return "?";
 }

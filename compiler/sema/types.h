@@ -20,6 +20,7 @@ enum class TypeKind : std::uint8_t {
   Error,     // after a reported error; compatible with everything
   Bool, Int, String, Date, Time, Duration, Percent, Clock,
   Enum, List,
+  Catalog,  // a reference to a catalog's row: its id, a string
 };
 
 // An ordered enumeration: values in declaration (= rank) order, each with an
@@ -43,6 +44,9 @@ class TypeTable {
 
   TypeId addEnum(EnumType type);
   TypeId listOf(TypeId element);
+  TypeId addCatalog(std::string name, std::uint32_t catalog);
+  bool isCatalog(TypeId type) const { return kind(type) == TypeKind::Catalog; }
+  std::uint32_t catalogOf(TypeId type) const { return entries_.at(type).detail; }
 
   TypeKind kind(TypeId type) const { return entries_.at(type).kind; }
   bool isError(TypeId type) const { return kind(type) == TypeKind::Error; }
@@ -66,6 +70,7 @@ class TypeTable {
   };
   std::vector<Entry> entries_;
   std::vector<EnumType> enums_;
+  std::map<TypeId, std::string> catalogNames_;
   std::map<TypeId, TypeId> lists_;
 };
 

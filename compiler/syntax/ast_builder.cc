@@ -183,6 +183,7 @@ class AstBuilder::Impl {
     if (auto* c = ctx->campaignDecl()) return campaignDecl(c);
     if (auto* c = ctx->policyDecl()) return policyDecl(c);
     if (auto* c = ctx->tagsDecl()) return tagsDecl(c);
+    if (auto* c = ctx->catalogDecl()) return catalogDecl(c);
     if (auto* c = ctx->testDecl()) return testDecl(c);
     return nullptr;
   }
@@ -214,6 +215,13 @@ class AstBuilder::Impl {
         out->events.push_back(std::move(event));
       }
     }
+    return out;
+  }
+
+  DeclPtr catalogDecl(P::CatalogDeclContext* ctx) {
+    auto out = std::make_unique<CatalogDecl>(range(ctx));
+    out->name = name(ctx->name());
+    for (P::FieldDeclContext* f : ctx->fieldDecl()) out->fields.push_back({name(f->name()), typeExpr(f->typeExpr()), range(f)});
     return out;
   }
 

@@ -30,6 +30,20 @@ BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) 
     }
     fields_.push_back(std::move(fields));
   }
+  for (const ir::EventSpec& c : program.schema.catalogs) {
+    const auto index = stored.catalog(c.name);
+    if (!index) throw BindError(fmt::format("the store has no catalog `{}`; import with this program first", c.name));
+    catalogs_.push_back(&state.catalog(*index));
+    std::vector<std::uint32_t> fields;
+    for (const ir::ColumnSpec& f : c.fields) {
+      const auto fi = stored.catalogs[*index].field(f.name);
+      if (!fi || stored.catalogs[*index].fields[*fi].type != f.type) {
+        throw BindError(fmt::format("the store's catalog `{}` has no {} field `{}`", c.name, ir::valueTypeName(f.type), f.name));
+      }
+      fields.push_back(static_cast<std::uint32_t>(*fi));
+    }
+    catalogFields_.push_back(std::move(fields));
+  }
   for (const ir::Node& n : program.nodes) {
     if (n.op != ir::Op::Matches || regexes_.contains(n.a)) continue;
     RE2::Options options;
@@ -41,6 +55,12 @@ BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) 
 BoundProgram::~BoundProgram() = default;
 
 const re2::RE2& BoundProgram::regex(std::uint32_t pattern) const { return *regexes_.at(pattern); }
+
+const Value* BoundProgram::catalogValue(std::uint32_t irCatalog, std::uint32_t irField, std::string_view id) const {
+  const std::vector<Value>* row = catalogs_[irCatalog]->find(id);
+  const std::uint32_t field = catalogFields_[irCatalog][irField];
+  return row == nullptr || field >= row->size() ? nullptr : &(*row)[field];
+}
 
 const Bitmap& BoundProgram::tag(const std::string& name) const {
   const auto it = state_.tags().find(name);

@@ -45,6 +45,9 @@ class BoundProgram {
   const EventLog& events(std::uint32_t irEvent) const { return *events_[irEvent]; }
   // The store's field index for an IR event field.
   std::uint32_t field(std::uint32_t irEvent, std::uint32_t irField) const { return fields_[irEvent][irField]; }
+  // The value of a catalog row's field (IR catalog and field), by the row's
+  // id; missing when there is no such row.
+  const Value* catalogValue(std::uint32_t irCatalog, std::uint32_t irField, std::string_view id) const;
   // Store bitmaps by name; an unknown name is an empty bitmap.
   const Bitmap& tag(const std::string& name) const;
   // Empty once LINE has deleted it (180 days after creation) at `now`.
@@ -62,6 +65,8 @@ class BoundProgram {
   std::vector<const AttributeColumn*> attributes_;
   std::vector<const EventLog*> events_;
   std::vector<std::vector<std::uint32_t>> fields_;
+  std::vector<const CatalogTable*> catalogs_;
+  std::vector<std::vector<std::uint32_t>> catalogFields_;
   Bitmap empty_;
   std::map<std::uint32_t, std::unique_ptr<re2::RE2>> regexes_;
 };

@@ -227,6 +227,13 @@ Val Interpreter::eval(ir::NodeId id, const Frame& f) const {
       const Val a = arg(0);
       return a.present ? integer(static_cast<std::int64_t>(utf8::countCodePoints(a.s))) : missing();
     }
+    case Op::CatalogField: {
+      const Val id = arg(0);
+      if (!id.present) return missing();
+      const Value* v = bound_.catalogValue(n.a, n.b, id.s);
+      if (v == nullptr || v->isMissing()) return missing();
+      return v->kind == Value::Kind::String ? Val{true, 0, v->s} : Val{true, v->i, {}};
+    }
     case Op::Param: {
       const Val text = arg(0);
       const Val key = arg(1);

@@ -440,6 +440,130 @@ class FriendCsvSource : public LineSource {
   bool fatalHeader_ = false;
 };
 
+// A catalog's rows (`catalog product { id: string ... }`): JSONL objects
+// or CSV with a header row, keyed by field name; `id` is required. A row
+// given again replaces the one with its id (a price change).
+class CatalogRows {
+ public:
+  CatalogRows(const ir::Schema& schema, std::size_t catalog, const TimeZone& zone)
+      : spec_(schema.catalogs[catalog]), catalog_(static_cast<std::uint32_t>(catalog)), zone_(zone) {}
+
+  // The field a key names; an error (with the closest field) otherwise.
+  std::optional<std::size_t> field(const std::string& key, std::size_t line, std::optional<RecordError>& error) const {
+    if (const auto f = spec_.field(key)) return f;
+    std::vector<std::string> names;
+    for (const ir::ColumnSpec& c : spec_.fields) names.push_back(c.name);
+    error = errorAt(line, key, fmt::format("catalog `{}` has no such field{}", spec_.name, suggestion(key, names)));
+    return std::nullopt;
+  }
+  const ir::ColumnSpec& spec(std::size_t field) const { return spec_.fields[field]; }
+  const TimeZone& zone() const { return zone_; }
+
+  // The row as one change, once every field it gives is in `fields`.
+  void put(std::vector<Value> fields, std::size_t line, Parsed& out) const {
+    const auto id = spec_.field("id");
+    if (!id || fields[*id].kind != Value::Kind::String || fields[*id].s.empty()) {
+      out.error = errorAt(line, "id", fmt::format("missing; every row of catalog `{}` has its id", spec_.name));
+      return;
+    }
+    Mutation m = Mutation::of(Mutation::Kind::CatalogPut);
+    m.index = catalog_;
+    m.fields = std::move(fields);
+    out.changes.push_back(std::move(m));
+  }
+  std::size_t fieldCount() const { return spec_.fields.size(); }
+
+ private:
+  const ir::EventSpec& spec_;
+  std::uint32_t catalog_;
+  const TimeZone& zone_;
+};
+
+class CatalogJsonSource : public JsonLineSource {
+ public:
+  CatalogJsonSource(LineReader reader, const ir::Schema& schema, const TimeZone& zone, std::size_t catalog)
+      : JsonLineSource(std::move(reader), schema, zone), rows_(schema, catalog, zone) {}
+
+ private:
+  void parseObject(simdjson::dom::object object, Parsed& out) override {
+    std::vector<Value> fields(rows_.fieldCount());
+    for (const auto field : object) {
+      const std::string key(field.key);
+      const auto f = rows_.field(key, lineNumber(), out.error);
+      if (!f) return;
+      std::string error;
+      auto value = valueFromJson(rows_.spec(*f), field.value, rows_.zone(), error);
+      if (!value) {
+        out.error = errorAt(lineNumber(), key, error);
+        return;
+      }
+      fields[*f] = std::move(*value);
+    }
+    rows_.put(std::move(fields), lineNumber(), out);
+  }
+
+  CatalogRows rows_;
+};
+
+class CatalogCsvSource : public LineSource {
+ public:
+  CatalogCsvSource(LineReader reader, const ir::Schema& schema, const TimeZone& zone, std::size_t catalog)
+      : LineSource(std::move(reader)), rows_(schema, catalog, zone) {}
+
+  bool next(Parsed& out) override {
+    std::string line;
+    if (!nextLine(line, out)) return false;
+    if (out.error) return true;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // Excel's BOM
+    std::string error;
+    auto cells = splitCsv(line, error);
+    if (!cells) {
+      out.error = errorAt(lineNumber(), "", error);
+      return true;
+    }
+    if (!header_) {
+      header_.emplace();
+      for (const std::string& name : *cells) {
+        const auto f = rows_.field(name, lineNumber(), out.error);
+        if (!f) {
+          fatalHeader_ = true;
+          return true;
+        }
+        header_->push_back(*f);
+      }
+      out.header = true;
+      return true;
+    }
+    if (fatalHeader_) {
+      out.error = errorAt(lineNumber(), "", "skipped because the header is wrong");
+      return true;
+    }
+    if (cells->size() != header_->size()) {
+      out.error = errorAt(lineNumber(), "", fmt::format("has {} cells; the header has {}", cells->size(), header_->size()));
+      return true;
+    }
+    std::vector<Value> fields(rows_.fieldCount());
+    for (std::size_t i = 0; i < cells->size(); ++i) {
+      if ((*cells)[i].empty()) continue;
+      const std::size_t f = (*header_)[i];
+      auto value = valueFromText(rows_.spec(f), (*cells)[i], rows_.zone(), error);
+      if (!value) {
+        out.error = errorAt(lineNumber(), rows_.spec(f).name, error);
+        return true;
+      }
+      fields[f] = std::move(*value);
+    }
+    rows_.put(std::move(fields), lineNumber(), out);
+    if (out.error) out.changes.clear();
+    return true;
+  }
+
+ private:
+  CatalogRows rows_;
+  std::optional<std::vector<std::size_t>> header_;  // catalog field by column
+  bool fatalHeader_ = false;
+};
+
 // One user ID a line, as LINE's audience upload takes them.
 class AudienceSource : public LineSource {
  public:
@@ -700,6 +824,21 @@ LineReader readerFor(const ImportInput& input) {
       input.bytes->size());
 }
 
+// The catalog a file's rows are of: named, the only one, or named like the file.
+std::optional<std::size_t> catalogFor(const ir::Schema& schema, const std::string& name, const std::string& file, std::string& fatal) {
+  std::vector<std::string> names;
+  for (const ir::EventSpec& c : schema.catalogs) names.push_back(c.name);
+  if (names.empty()) {
+    fatal = "the program declares no catalog (`catalog product { id: string ... }`)";
+    return std::nullopt;
+  }
+  if (name.empty() && names.size() == 1) return 0;
+  const std::string wanted = name.empty() ? std::filesystem::path(file).stem().string() : name;
+  if (const auto c = schema.catalog(wanted)) return c;
+  fatal = fmt::format("no catalog `{}`{}; name one with --name ({})", wanted, suggestion(wanted, names), fmt::join(names, ", "));
+  return std::nullopt;
+}
+
 std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& input, const ir::Schema& schema,
                                          const SeenPredicate& seen, const TimeZone& zone, const ImportOptions& options,
                                          std::string& fatal) {
@@ -709,6 +848,12 @@ std::unique_ptr<RecordSource> openSource(ImportKind kind, const ImportInput& inp
       if (csv) return std::make_unique<FriendCsvSource>(readerFor(input), schema, zone);
       return std::make_unique<FriendJsonSource>(readerFor(input), schema, zone);
     case ImportKind::Events: return std::make_unique<EventJsonSource>(readerFor(input), schema, zone);
+    case ImportKind::Catalog: {
+      const std::optional<std::size_t> catalog = catalogFor(schema, options.catalogName, input.name, fatal);
+      if (!catalog) return nullptr;
+      if (csv) return std::make_unique<CatalogCsvSource>(readerFor(input), schema, zone, *catalog);
+      return std::make_unique<CatalogJsonSource>(readerFor(input), schema, zone, *catalog);
+    }
     case ImportKind::Audience: {
       std::string name = options.audienceName.empty() ? std::filesystem::path(input.name).stem().string() : options.audienceName;
       return std::make_unique<AudienceSource>(readerFor(input), std::move(name), options.now);

@@ -25,7 +25,7 @@
 
 namespace seg {
 
-enum class ImportKind { Friends, Events, Audience, Webhook };
+enum class ImportKind { Friends, Events, Audience, Webhook, Catalog };
 
 // Whether a webhook event id was taken before (a redelivery).
 using SeenPredicate = std::function<bool(const std::string& eventId)>;
@@ -42,6 +42,9 @@ struct ImportOptions {
   std::string timezone = "Asia/Tokyo";  // for local times without an offset
   std::size_t recordsPerCommit = 20000;
   std::string audienceName;  // Audience: defaults to the file's name
+  // Catalog: which catalog the rows are of (default: the program's only
+  // catalog, or the one named like the file).
+  std::string catalogName;
   std::int64_t now = 0;      // when seg takes the data: an audience's creation, a webhook's receipt
   // Webhook: when a channel secret is set, the signature must match.
   std::string channelSecret;

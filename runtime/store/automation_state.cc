@@ -9,7 +9,9 @@ namespace {
 
 const std::string kNone;
 
-void writeValue(BinaryWriter& out, const Value& v) {
+// Trigger fields in snapshots: as writeValue, but a missing value keeps a
+// 0 after its kind (the format since version 2).
+void writeTriggerValue(BinaryWriter& out, const Value& v) {
   out.u8(static_cast<std::uint8_t>(v.kind));
   if (v.kind == Value::Kind::String) {
     out.bytes(v.s);
@@ -18,7 +20,7 @@ void writeValue(BinaryWriter& out, const Value& v) {
   }
 }
 
-Value readValue(BinaryReader& in) {
+Value readTriggerValue(BinaryReader& in) {
   Value v;
   const std::uint8_t kind = in.u8();
   if (kind > static_cast<std::uint8_t>(Value::Kind::String)) throw CorruptData("unknown value kind");
@@ -280,7 +282,7 @@ void AutomationState::write(BinaryWriter& out) const {
     out.svarint(e->dueAt);
     out.fixed32(e->triggerEvent);
     out.varint(e->triggerFields.size());
-    for (const Value& v : e->triggerFields) writeValue(out, v);
+    for (const Value& v : e->triggerFields) writeTriggerValue(out, v);
   }
   const std::map<std::uint64_t, std::int64_t> last(lastEnrolled_.begin(), lastEnrolled_.end());
   out.varint(last.size());
@@ -358,7 +360,7 @@ void AutomationState::read(BinaryReader& in, std::uint32_t version) {
     e.dueAt = in.svarint();
     e.triggerEvent = in.fixed32();
     const std::size_t fields = in.count(1);
-    for (std::size_t f = 0; f < fields; ++f) e.triggerFields.push_back(readValue(in));
+    for (std::size_t f = 0; f < fields; ++f) e.triggerFields.push_back(readTriggerValue(in));
     const auto friendId = static_cast<std::uint32_t>(k >> 32);
     const auto scenario = static_cast<std::uint32_t>(k);
     if (scenario >= scenarioNames_.size()) throw CorruptData("enrolment in an unknown scenario");

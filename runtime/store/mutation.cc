@@ -11,27 +11,6 @@ UserId readUser(BinaryReader& in) {
   return user;
 }
 
-void writeValue(BinaryWriter& out, const Value& v) {
-  out.u8(static_cast<std::uint8_t>(v.kind));
-  switch (v.kind) {
-    case Value::Kind::Missing: break;
-    case Value::Kind::Int:
-    case Value::Kind::Bool: out.svarint(v.i); break;
-    case Value::Kind::String: out.bytes(v.s); break;
-  }
-}
-
-Value readValue(BinaryReader& in) {
-  const std::uint8_t kind = in.u8();
-  switch (kind) {
-    case 0: return Value::missing();
-    case 1: return Value::ofInt(in.svarint());
-    case 2: return Value::ofBool(in.svarint() != 0);
-    case 3: return Value::ofString(std::string(in.bytes()));
-    default: throw CorruptData("unknown value kind");
-  }
-}
-
 // The automation kinds share one layout: every field, whatever is unused.
 void writeAll(BinaryWriter& out, const Mutation& m) {
   writeUser(out, m.user);
@@ -61,6 +40,27 @@ void readAll(BinaryReader& in, Mutation& m) {
 }
 
 }  // namespace
+
+void writeValue(BinaryWriter& out, const Value& v) {
+  out.u8(static_cast<std::uint8_t>(v.kind));
+  switch (v.kind) {
+    case Value::Kind::Missing: break;
+    case Value::Kind::Int:
+    case Value::Kind::Bool: out.svarint(v.i); break;
+    case Value::Kind::String: out.bytes(v.s); break;
+  }
+}
+
+Value readValue(BinaryReader& in) {
+  const std::uint8_t kind = in.u8();
+  switch (kind) {
+    case 0: return Value::missing();
+    case 1: return Value::ofInt(in.svarint());
+    case 2: return Value::ofBool(in.svarint() != 0);
+    case 3: return Value::ofString(std::string(in.bytes()));
+    default: throw CorruptData("unknown value kind");
+  }
+}
 
 void Mutation::encode(BinaryWriter& out) const {
   if ((kind == Kind::SetAttribute || kind == Kind::Tag) && time != 0) {
@@ -135,14 +135,15 @@ void Mutation::encode(BinaryWriter& out) const {
     case Kind::OutboxTried:
     case Kind::NarrowcastOutcome:
     case Kind::TimedSetAttribute:
-    case Kind::TimedTag: writeAll(out, *this); break;
+    case Kind::TimedTag:
+    case Kind::CatalogPut: writeAll(out, *this); break;
   }
 }
 
 Mutation Mutation::decode(BinaryReader& in) {
   Mutation m;
   const std::uint8_t kind = in.u8();
-  if (kind > static_cast<std::uint8_t>(Kind::TimedTag)) throw CorruptData("unknown change kind");
+  if (kind > static_cast<std::uint8_t>(Kind::CatalogPut)) throw CorruptData("unknown change kind");
   m.kind = static_cast<Kind>(kind);
   if (m.kind == Kind::TimedSetAttribute || m.kind == Kind::TimedTag) {
     readAll(in, m);
@@ -220,7 +221,8 @@ Mutation Mutation::decode(BinaryReader& in) {
     case Kind::OutboxTried:
     case Kind::NarrowcastOutcome:
     case Kind::TimedSetAttribute:
-    case Kind::TimedTag: readAll(in, m); break;
+    case Kind::TimedTag:
+    case Kind::CatalogPut: readAll(in, m); break;
   }
   return m;
 }

@@ -19,6 +19,10 @@ namespace seg {
 enum class MessageStatusKind : std::uint8_t { Received, Opened, Clicked, Targeted };
 inline constexpr std::size_t kMessageStatusKinds = 4;
 
+// A value as logs and snapshots hold it.
+void writeValue(BinaryWriter& out, const Value& v);
+Value readValue(BinaryReader& in);
+
 struct Mutation {
   enum class Kind : std::uint8_t {
     AddFriend,       // user: known from now on, nothing else
@@ -60,6 +64,8 @@ struct Mutation {
     // event that set it (rule actions), read back as SetAttribute or Tag.
     TimedSetAttribute,
     TimedTag,
+    // From here on, only in logs written by seg 0.3 or later.
+    CatalogPut,      // index: catalog, fields: the row by the catalog's fields (its `id` among them)
   };
   Kind kind = Kind::AddFriend;
   UserId user;

@@ -4,6 +4,7 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -26,7 +27,8 @@ constexpr char kSnapshotMagic[8] = {'S', 'E', 'G', 'S', 'N', 'A', 'P', '1'};
 // service's inbox; 7 requests LINE refused, and when a request was first
 // tried; 8 when rule actions last set each friend's attributes and tags;
 // 9 narrowcasts and their progress. Every earlier version is still read.
-constexpr std::uint32_t kSnapshotVersion = 9;
+// 10 added catalogs.
+constexpr std::uint32_t kSnapshotVersion = 10;
 // A transaction's frames are cut at about this size.
 constexpr std::size_t kFrameBytes = 16u << 20;
 // Webhook event ids are remembered this long after seg received them.
@@ -85,14 +87,31 @@ ir::ColumnSpec columnFromJson(const nlohmann::json& j) {
 
 // ------------------------------------------------------------------ schema
 
-std::string schemaToJson(const ir::Schema& schema) {
-  nlohmann::json out = {{"attributes", nlohmann::json::array()}, {"events", nlohmann::json::array()}};
-  for (const ir::ColumnSpec& c : schema.attributes) out["attributes"].push_back(columnJson(c));
-  for (const ir::EventSpec& e : schema.events) {
+nlohmann::json eventsJson(const std::vector<ir::EventSpec>& events) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const ir::EventSpec& e : events) {
     nlohmann::json event = {{"name", e.name}, {"builtin", e.builtin}, {"fields", nlohmann::json::array()}};
     for (const ir::ColumnSpec& f : e.fields) event["fields"].push_back(columnJson(f));
-    out["events"].push_back(event);
+    out.push_back(event);
   }
+  return out;
+}
+
+std::vector<ir::EventSpec> eventsFromJson(const nlohmann::json& j) {
+  std::vector<ir::EventSpec> out;
+  for (const auto& e : j) {
+    ir::EventSpec event{e.at("name").get<std::string>(), {}, e.at("builtin").get<bool>()};
+    for (const auto& f : e.at("fields")) event.fields.push_back(columnFromJson(f));
+    out.push_back(std::move(event));
+  }
+  return out;
+}
+
+std::string schemaToJson(const ir::Schema& schema) {
+  nlohmann::json out = {{"attributes", nlohmann::json::array()}, {"events", eventsJson(schema.events)}};
+  for (const ir::ColumnSpec& c : schema.attributes) out["attributes"].push_back(columnJson(c));
+  // Only when there are any: stores without catalogs keep the shape seg 0.2 reads.
+  if (!schema.catalogs.empty()) out["catalogs"] = eventsJson(schema.catalogs);
   return out.dump(1);
 }
 
@@ -101,11 +120,8 @@ ir::Schema schemaFromJson(const std::string& text) {
     const nlohmann::json j = nlohmann::json::parse(text);
     ir::Schema schema;
     for (const auto& c : j.at("attributes")) schema.attributes.push_back(columnFromJson(c));
-    for (const auto& e : j.at("events")) {
-      ir::EventSpec event{e.at("name").get<std::string>(), {}, e.at("builtin").get<bool>()};
-      for (const auto& f : e.at("fields")) event.fields.push_back(columnFromJson(f));
-      schema.events.push_back(std::move(event));
-    }
+    schema.events = eventsFromJson(j.at("events"));
+    if (j.contains("catalogs")) schema.catalogs = eventsFromJson(j.at("catalogs"));
     return schema;
   } catch (const nlohmann::json::exception& e) {
     throw CorruptData(std::string("invalid schema: ") + e.what());
@@ -137,6 +153,25 @@ void mergeColumn(ir::ColumnSpec& stored, const ir::ColumnSpec& program, const st
 
 }  // namespace
 
+// Events (or catalogs) the program declares, into the stored ones: new ones
+// and new fields at the end.
+void mergeEvents(std::vector<ir::EventSpec>& stored, const std::vector<ir::EventSpec>& program) {
+  for (const ir::EventSpec& e : program) {
+    const auto i = std::find_if(stored.begin(), stored.end(), [&](const ir::EventSpec& s) { return s.name == e.name; });
+    if (i == stored.end()) {
+      stored.push_back(e);
+      continue;
+    }
+    for (const ir::ColumnSpec& f : e.fields) {
+      if (auto fi = i->field(f.name)) {
+        mergeColumn(i->fields[*fi], f, "field " + e.name + ".");
+      } else {
+        i->fields.push_back(f);
+      }
+    }
+  }
+}
+
 ir::Schema mergeSchemas(const ir::Schema& stored, const ir::Schema& program) {
   ir::Schema out = stored;
   for (const ir::ColumnSpec& c : program.attributes) {
@@ -146,21 +181,8 @@ ir::Schema mergeSchemas(const ir::Schema& stored, const ir::Schema& program) {
       out.attributes.push_back(c);
     }
   }
-  for (const ir::EventSpec& e : program.events) {
-    auto i = out.event(e.name);
-    if (!i) {
-      out.events.push_back(e);
-      continue;
-    }
-    ir::EventSpec& event = out.events[*i];
-    for (const ir::ColumnSpec& f : e.fields) {
-      if (auto fi = event.field(f.name)) {
-        mergeColumn(event.fields[*fi], f, "field " + e.name + ".");
-      } else {
-        event.fields.push_back(f);
-      }
-    }
-  }
+  mergeEvents(out.events, program.events);
+  mergeEvents(out.catalogs, program.catalogs);
   return out;
 }
 

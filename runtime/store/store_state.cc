@@ -56,6 +56,7 @@ std::size_t FriendTable::memoryBytes() const { return users_.capacity() * sizeof
 StoreState::StoreState(ir::Schema schema) : schema_(std::move(schema)) {
   for (const ir::ColumnSpec& c : schema_.attributes) attributes_.emplace_back(c);
   for (const ir::EventSpec& e : schema_.events) events_.emplace_back(e);
+  catalogs_.resize(schema_.catalogs.size());
   const auto need = [&](std::optional<std::size_t> index, const char* what) {
     if (!index) throw CorruptData(std::string("schema lacks the built-in `") + what + "`");
     return *index;
@@ -120,6 +121,21 @@ std::string unstorable(const ir::ColumnSpec& spec, const Value& value) {
 
 }  // namespace
 
+// Why a catalog row cannot be stored ("" when it can).
+std::string StoreState::unstorableRow(const Mutation& m) const {
+  if (m.index >= schema_.catalogs.size()) return "catalog index out of range";
+  const ir::EventSpec& spec = schema_.catalogs[m.index];
+  if (m.fields.size() > spec.fields.size()) return "more fields than catalog `" + spec.name + "` has";
+  const std::optional<std::size_t> id = spec.field("id");
+  if (!id || *id >= m.fields.size() || m.fields[*id].kind != Value::Kind::String || m.fields[*id].s.empty()) {
+    return "a row of catalog `" + spec.name + "` without its id";
+  }
+  for (std::size_t f = 0; f < m.fields.size(); ++f) {
+    if (std::string why = unstorable(spec.fields[f], m.fields[f]); !why.empty()) return why;
+  }
+  return "";
+}
+
 void StoreState::validate(const std::vector<Mutation>& changes) const {
   using Kind = Mutation::Kind;
   for (const Mutation& m : changes) {
@@ -130,6 +146,8 @@ void StoreState::validate(const std::vector<Mutation>& changes) const {
       if (m.fields.size() != 2 || m.fields[0].kind != Value::Kind::Int || m.fields[1].kind != Value::Kind::Int) {
         why = "import progress without its counts";
       }
+    } else if (m.kind == Kind::CatalogPut) {
+      why = unstorableRow(m);
     } else if (m.kind == Kind::AppendEvent) {
       if (m.index >= events_.size()) {
         why = "event index out of range";
@@ -251,6 +269,11 @@ void StoreState::applyOne(const Mutation& m, std::vector<std::vector<EventRow>>&
     case Kind::MessageStatus:
       messageStatus_[m.name].byKind[static_cast<std::size_t>(m.status)].add(intern(m.user));
       break;
+    case Kind::CatalogPut: {
+      if (const std::string why = unstorableRow(m); !why.empty()) throw CorruptData(why);
+      catalogs_[m.index].put(m.fields[*schema_.catalogs[m.index].field("id")].s, m.fields);
+      break;
+    }
     case Kind::WebhookSeen:
       webhookSeen_[m.name] = m.time;
       newestWebhookReceipt_ = std::max(newestWebhookReceipt_, m.time);
@@ -324,6 +347,7 @@ void StoreState::extendSchema(const ir::Schema& schema) {
     events_.emplace_back(schema.events[i]);
     events_.back().resizeFriends(capacity_);
   }
+  catalogs_.resize(schema.catalogs.size());
   schema_ = schema;
 }
 
@@ -413,6 +437,39 @@ void StoreState::write(BinaryWriter& out) const {
     out.fixed64(key);
     out.svarint(time);
   }
+  out.varint(catalogs_.size());
+  for (const CatalogTable& c : catalogs_) c.write(out);
+}
+
+const std::vector<Value>* CatalogTable::find(std::string_view id) const {
+  const auto it = rows_.find(id);
+  return it == rows_.end() ? nullptr : &it->second;
+}
+
+void CatalogTable::put(std::string id, std::vector<Value> row) { rows_.insert_or_assign(std::move(id), std::move(row)); }
+
+void CatalogTable::write(BinaryWriter& out) const {
+  // By id, so that equal states write equal snapshots.
+  std::vector<const std::pair<const std::string, std::vector<Value>>*> sorted;
+  for (const auto& row : rows_) sorted.push_back(&row);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) { return a->first < b->first; });
+  out.varint(sorted.size());
+  for (const auto* row : sorted) {
+    out.bytes(row->first);
+    out.varint(row->second.size());
+    for (const Value& v : row->second) writeValue(out, v);
+  }
+}
+
+void CatalogTable::read(BinaryReader& in) {
+  const std::size_t rows = in.count(2);
+  for (std::size_t r = 0; r < rows; ++r) {
+    std::string id(in.bytes());
+    const std::size_t fields = in.count(1);
+    std::vector<Value> row;
+    for (std::size_t f = 0; f < fields; ++f) row.push_back(readValue(in));
+    rows_.insert_or_assign(std::move(id), std::move(row));
+  }
 }
 
 StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t version) {
@@ -497,6 +554,10 @@ StoreState StoreState::read(BinaryReader& in, ir::Schema schema, std::uint32_t v
       if ((key & 0xffffffffu) >= slots || (key >> 32) >= n) throw CorruptData("a set-time for an unknown friend or slot");
       state.lastSet_[key] = in.svarint();
     }
+  }
+  if (version >= 10) {
+    if (in.varint() != state.catalogs_.size()) throw CorruptData("catalog count does not match the schema");
+    for (CatalogTable& c : state.catalogs_) c.read(in);
   }
   return state;
 }

@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <vector>
 
@@ -75,6 +76,26 @@ struct InboxItem {
   std::string event;    // encoded (runtime/automation/engine.h)
 };
 
+// A catalog's rows by id (`catalog product { id: string ... }`); values in
+// the order of the stored catalog's fields (a row written before a field
+// was added is shorter: the field is missing).
+class CatalogTable {
+ public:
+  // The row with this id, or null.
+  const std::vector<Value>* find(std::string_view id) const;
+  std::size_t size() const { return rows_.size(); }
+  void put(std::string id, std::vector<Value> row);
+  void write(BinaryWriter& out) const;
+  void read(BinaryReader& in);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  std::unordered_map<std::string, std::vector<Value>, Hash, std::equal_to<>> rows_;
+};
+
 class StoreState {
  public:
   // The import records kept (the most recent).
@@ -89,6 +110,7 @@ class StoreState {
   const AttributeColumn* attribute(const std::string& name) const;
   const EventLog& events(std::size_t index) const { return events_[index]; }
   const EventLog* events(const std::string& name) const;
+  const CatalogTable& catalog(std::size_t index) const { return catalogs_[index]; }
   const std::map<std::string, Bitmap>& tags() const { return tags_; }
   const std::map<std::string, Audience>& audiences() const { return audiences_; }
   const std::map<std::string, MessageStatus>& messageStatus() const { return messageStatus_; }
@@ -148,12 +170,14 @@ class StoreState {
   // than the last one applied to the same friend and slot is left out.
   // Imports (time 0) always apply.
   bool newerThanLastSet(std::uint32_t id, const std::string& slot, std::int64_t time);
+  std::string unstorableRow(const Mutation& m) const;
 
   ir::Schema schema_;
   FriendTable friends_;
   std::uint32_t capacity_ = 0;  // columns are sized ahead of the friend count
   std::vector<AttributeColumn> attributes_;
   std::vector<EventLog> events_;
+  std::vector<CatalogTable> catalogs_;  // by schema_.catalogs
   std::map<std::string, Bitmap> tags_;
   std::map<std::string, Audience> audiences_;
   std::map<std::string, MessageStatus> messageStatus_;

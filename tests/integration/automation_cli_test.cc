@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include <fmt/chrono.h>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -233,6 +234,77 @@ segment reserved = visit_on == 2026-12-24
       EXPECT_EQ(run.out, ids) << segment << " by " << engine;
     }
   }
+}
+
+// A catalog: rows imported from JSONL and CSV (bad ones refused where they
+// are), conditions on the products events refer to, the same friends from
+// every engine, a price change taking effect, and a reminder filled from
+// the catalog.
+TEST_F(AutomationCli, CatalogConditionsAndMessagesReadTheProductsRows) {
+  const std::string program = dir_ + "/c.seg";
+  std::ofstream(program) << R"(
+catalog product { id: string  name: string  price: int  category: string  in_stock: bool }
+schema {
+  event view(product: product)
+  event cart_add(product: product)
+  event purchase(product: product)
+}
+segment skincare_fans = count(view where product.category == "skincare", within 30d) >= 2
+segment carted_in_stock = exists(cart_add where product.in_stock)
+segment carted_cheap = exists(cart_add where product.price < 3000)
+segment carted_sku1 = exists(cart_add where product == "sku-1")
+message reminder(name: string, price: int) = text "「{{name}}」¥{{price}}"
+scenario cart_recovery on cart_add as e per e.product {
+  exit when exists(purchase where product == e.product)
+  after 1h: send reminder(name: e.product.name, price: e.product.price)
+}
+)";
+  std::ofstream(dir_ + "/product.jsonl")
+      << R"({"id": "sku-1", "name": "化粧水", "price": 3200, "category": "skincare", "in_stock": true})" "\n"
+      << R"({"id": "sku-2", "name": "リップ", "price": 1800, "category": "makeup", "in_stock": false})" "\n"
+      << R"({"id": "sku-3", "name": "美容液", "price": "高い"})" "\n"
+      << R"({"name": "no id"})" "\n"
+      << R"({"id": "sku-4", "categry": "skincare"})" "\n";
+  std::ofstream(dir_ + "/more.csv") << "id,name,price,category,in_stock\nsku-5,乳液,2800,skincare,true\n";
+  const auto user = [](int n) { return fmt::format("U{:032x}", n); };
+  std::ofstream(dir_ + "/events.jsonl")
+      << fmt::format(R"({{"event": "view", "user_id": "{}", "time": "2026-12-01T09:00:00+09:00", "product": "sku-1"}})", user(1)) << "\n"
+      << fmt::format(R"({{"event": "view", "user_id": "{}", "time": "2026-12-01T09:10:00+09:00", "product": "sku-5"}})", user(1)) << "\n"
+      << fmt::format(R"({{"event": "view", "user_id": "{}", "time": "2026-12-01T09:00:00+09:00", "product": "sku-1"}})", user(2)) << "\n"
+      << fmt::format(R"({{"event": "view", "user_id": "{}", "time": "2026-12-01T09:10:00+09:00", "product": "sku-2"}})", user(2)) << "\n"
+      << fmt::format(R"({{"event": "cart_add", "user_id": "{}", "time": "2026-12-01T10:00:00+09:00", "product": "sku-1"}})", user(3)) << "\n"
+      << fmt::format(R"({{"event": "cart_add", "user_id": "{}", "time": "2026-12-01T10:00:00+09:00", "product": "sku-2"}})", user(4)) << "\n"
+      << fmt::format(R"({{"event": "cart_add", "user_id": "{}", "time": "2026-12-01T10:00:00+09:00", "product": "sku-9"}})", user(5)) << "\n";
+  const std::string base = fmt::format("{} --store {}", quote(program), quote(store()));
+  const auto rows = segc(fmt::format("import {} --catalog {} --catalog {}", base, quote(dir_ + "/product.jsonl"), quote(dir_ + "/more.csv")));
+  EXPECT_NE(rows.out.find("product.jsonl: 5 records, 2 imported, 3 skipped"), std::string::npos) << rows.out;
+  EXPECT_NE(rows.out.find("product.jsonl:3: error: field `price`: expected a whole number"), std::string::npos) << rows.out;
+  EXPECT_NE(rows.out.find("product.jsonl:4: error: field `id`: missing"), std::string::npos) << rows.out;
+  EXPECT_NE(rows.out.find("product.jsonl:5: error: field `categry`: catalog `product` has no such field; did you mean `category`?"),
+            std::string::npos)
+      << rows.out;
+  EXPECT_NE(rows.out.find("more.csv: 1 records, 1 imported"), std::string::npos) << rows.out;
+  ASSERT_EQ(segc(fmt::format("import {} --act --events {}", base, quote(dir_ + "/events.jsonl"))).exit, 0);
+  const auto friends = [&](const std::string& segment, const char* engine) {
+    return segc(fmt::format("eval {} --segment {} --at 2026-12-01T10:30 --engine {} --ids", base, segment, engine)).out;
+  };
+  for (const char* engine : {"interp", "bitmap", "jit"}) {
+    EXPECT_EQ(friends("skincare_fans", engine), user(1) + "\n") << engine;
+    EXPECT_EQ(friends("carted_in_stock", engine), user(3) + "\n") << engine;
+    EXPECT_EQ(friends("carted_cheap", engine), user(4) + "\n") << engine;
+    EXPECT_EQ(friends("carted_sku1", engine), user(3) + "\n") << engine;
+  }
+  // A price drop is a row given again: conditions see the new price.
+  std::ofstream(dir_ + "/drop.jsonl") << R"({"id": "sku-1", "name": "化粧水", "price": 2500, "category": "skincare", "in_stock": true})" "\n";
+  ASSERT_EQ(segc(fmt::format("import {} --catalog {}", base, quote(dir_ + "/drop.jsonl"))).exit, 0);
+  EXPECT_EQ(friends("carted_cheap", "interp"), user(3) + "\n" + user(4) + "\n");
+  // The reminders an hour after the carts were taken (now) are filled from
+  // the rows.
+  const std::string later = fmt::format("{:%Y-%m-%dT%H:%M:%SZ}", fmt::gmtime(std::time(nullptr) + 2 * 3600));
+  ASSERT_EQ(segc(fmt::format("run {} --until {}", base, later)).exit, 0);
+  const auto outbox = segc(fmt::format("outbox {} --at {} --json", base, later));
+  EXPECT_NE(outbox.out.find("「化粧水」¥2500"), std::string::npos) << outbox.out;
+  EXPECT_NE(outbox.out.find("「リップ」¥1800"), std::string::npos) << outbox.out;
 }
 
 TEST_F(AutomationCli, MistakesAreClearErrors) {

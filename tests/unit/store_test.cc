@@ -353,6 +353,57 @@ schema {
   EXPECT_EQ(store->state().events("purchase")->size(), 1u);
 }
 
+// Catalog rows: put, replaced by id, kept through the log and a
+// checkpoint; a catalog added to a store that has none, and a field added
+// to it later, read as missing in rows written before.
+TEST_F(StoreTest, CatalogRowsSurviveTheLogACheckpointAndAGrowingCatalog) {
+  {
+    auto store = Store::open(dir_, &schema_);
+    store->commit({purchase(1, 1000, "x", 10)});
+  }
+  const ir::Schema withCatalog = schemaOf(std::string(R"(
+catalog product { id: string  name: string  price: int }
+)") + kProgram);
+  const auto row = [&](const ir::Schema& schema, std::vector<Value> fields) {
+    Mutation m = Mutation::of(Mutation::Kind::CatalogPut);
+    m.index = static_cast<std::uint32_t>(*schema.catalog("product"));
+    m.fields = std::move(fields);
+    return m;
+  };
+  const auto price = [](const Store& store, const std::string& id) {
+    const std::vector<Value>* r = store.state().catalog(*store.state().schema().catalog("product")).find(id);
+    return r == nullptr ? Value::missing() : (*r)[2];
+  };
+  {
+    auto store = Store::open(dir_, &withCatalog);
+    store->commit({row(withCatalog, {Value::ofString("sku-1"), Value::ofString("化粧水"), Value::ofInt(3200)}),
+                   row(withCatalog, {Value::ofString("sku-2"), Value::ofString("乳液"), Value::ofInt(2800)})});
+    store->commit({row(withCatalog, {Value::ofString("sku-1"), Value::ofString("化粧水"), Value::ofInt(2900)})});
+    // A row without its id, or with a value of the wrong type, is refused whole.
+    EXPECT_THROW(store->commit({row(withCatalog, {Value::missing(), Value::ofString("?"), Value::ofInt(1)})}), StoreError);
+    EXPECT_THROW(store->commit({row(withCatalog, {Value::ofString("sku-3"), Value::ofInt(1), Value::ofInt(1)})}), StoreError);
+  }
+  {
+    auto store = Store::open(dir_, &withCatalog);  // from the log
+    EXPECT_EQ(price(*store, "sku-1"), Value::ofInt(2900));
+    EXPECT_EQ(price(*store, "sku-2"), Value::ofInt(2800));
+    EXPECT_EQ(price(*store, "sku-3"), Value::missing());
+    store->checkpoint();
+  }
+  const ir::Schema grown = schemaOf(std::string(R"(
+catalog product { id: string  name: string  price: int  in_stock: bool }
+)") + kProgram);
+  auto store = Store::open(dir_, &grown);  // from the snapshot
+  EXPECT_EQ(price(*store, "sku-1"), Value::ofInt(2900));
+  const CatalogTable& table = store->state().catalog(*grown.catalog("product"));
+  EXPECT_EQ(table.size(), 2u);
+  const std::vector<Value>* sku2 = table.find("sku-2");
+  ASSERT_NE(sku2, nullptr);
+  EXPECT_LT(sku2->size(), 4u);  // written before `in_stock`: missing
+  store->commit({row(grown, {Value::ofString("sku-2"), Value::ofString("乳液"), Value::ofInt(2800), Value::ofBool(false)})});
+  EXPECT_EQ((*table.find("sku-2"))[3], Value::ofBool(false));
+}
+
 // Follow and unfollow decide by their time, in any arrival order.
 // Attributes and tags set by events (a time on the change) go by that
 // time, in the log and across a checkpoint; an import (no time) always applies.
