@@ -134,7 +134,8 @@ http::Response Service::Core::webhook(http::Request& request) {
 
 std::vector<http::Route> Service::Core::feedRoutes() {
   std::vector<http::Route> routes;
-  for (const auto& [path, kind] : {std::pair{"/v1/friends", ImportKind::Friends}, std::pair{"/v1/events", ImportKind::Events}}) {
+  for (const auto& [path, kind] : {std::pair{"/v1/friends", ImportKind::Friends}, std::pair{"/v1/events", ImportKind::Events},
+                                   std::pair{"/v1/catalog", ImportKind::Catalog}}) {
     http::Route route;
     route.method = "POST";
     route.path = path;
@@ -163,17 +164,18 @@ void Service::Core::waitForInboxRoom() {
 }
 
 http::Response Service::Core::feed(http::Request& request, ImportKind kind) {
-  const char* feedName = kind == ImportKind::Friends ? "friends" : "events";
+  const char* feedName = kind == ImportKind::Friends ? "friends" : kind == ImportKind::Catalog ? "catalog" : "events";
+  const bool csvAllowed = kind == ImportKind::Friends || kind == ImportKind::Catalog;
   if (!ready) return http::Response::error(503, "seg is not ready; try again shortly");
   const std::string type = mediaType(request);
   std::string extension;
   if (type == "application/x-ndjson" || type == "application/jsonl" || type == "application/json-lines" || type == "application/json") {
     extension = ".jsonl";
-  } else if (type == "text/csv" && kind == ImportKind::Friends) {
+  } else if (type == "text/csv" && csvAllowed) {
     extension = ".csv";
   } else {
     return http::Response::error(415, fmt::format("{} takes {} (one JSON object a line){}, not `{}`", request.path,
-                                                  "application/x-ndjson", kind == ImportKind::Friends ? " or text/csv" : "",
+                                                  "application/x-ndjson", csvAllowed ? " or text/csv" : "",
                                                   request.header("content-type")));
   }
   const std::string strictParam = request.param("strict", "false"), againParam = request.param("again", "false");
@@ -197,8 +199,13 @@ http::Response Service::Core::feed(http::Request& request, ImportKind kind) {
   options.timezone = timezoneName;
   options.strict = strictParam == "true";
   options.again = againParam == "true";
-  options.asChange = [&](InboundRecord record) { return toInbox(std::move(record), options.now).change; };
-  options.beforeCommit = [&] { waitForInboxRoom(); };
+  // Friends and events go through the inbox to the automation engine;
+  // catalog rows (no friend to act for) go straight to the store.
+  options.catalogName = request.param("name");
+  if (kind != ImportKind::Catalog) {
+    options.asChange = [&](InboundRecord record) { return toInbox(std::move(record), options.now).change; };
+    options.beforeCommit = [&] { waitForInboxRoom(); };
+  }
   ImportReport report;
   try {
     report = importFile(*store, kind, path, options);

@@ -315,6 +315,39 @@ TEST_F(Service, FeedsGoThroughTheAutomation) {
   EXPECT_EQ(service_->stop(), 0);
 }
 
+// A catalog feed (JSON lines or CSV): rows go straight to the store, a bad
+// one is named by line; conditions on the rows see a price change at once.
+TEST_F(Service, CatalogFeedUpdatesRowsConditionsRead) {
+  const std::string program = dir_ + "/program.seg";
+  writeFile(program, readFile(programPath()) + R"(
+catalog item { id: string  name: string  price: int }
+schema { event item_view(item: item) }
+segment pricey_views = exists(item_view where item.price >= 3000)
+)");
+  ServiceOptions options;
+  options.program = program;
+  start(options);
+  const std::string a = service_->adminUrl();
+  HttpResult r = http_.post(a + "/v1/catalog?name=item",
+                            R"({"id":"i-1","name":"美容液","price":4800})" "\n" R"({"id":"i-2","name":"乳液","price":"高い"})" "\n",
+                            "application/x-ndjson");
+  ASSERT_EQ(r.status, 200) << r.body;
+  json answer = json::parse(r.body);
+  EXPECT_EQ(answer["accepted"], 1);
+  ASSERT_EQ(answer["errors"].size(), 1u);
+  EXPECT_EQ(answer["errors"][0]["line"], 2);
+  r = http_.post(a + "/v1/catalog?name=itme", R"({"id":"i-3"})" "\n", "application/x-ndjson");
+  EXPECT_EQ(r.status, 400) << r.body;
+  EXPECT_NE(r.body.find("did you mean `item`?"), std::string::npos) << r.body;
+  const std::string view = fmt::format(R"({{"user_id":"{}","event":"item_view","time":"2026-12-04T10:00:00+09:00","item":"i-1"}})", loadUserId(21));
+  ASSERT_EQ(http_.post(a + "/v1/events", view + "\n", "application/x-ndjson").status, 200);
+  EXPECT_TRUE(eventually([&] { return admin("/v1/segment?name=pricey_views&ids=false")["count"] == 1; }));
+  r = http_.post(a + "/v1/catalog?name=item", "id,name,price\ni-1,美容液,2800\n", "text/csv");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(admin("/v1/segment?name=pricey_views&ids=false")["count"], 0);
+  EXPECT_EQ(service_->stop(), 0);
+}
+
 // --------------------------------------------------------------- reload
 
 TEST_F(Service, ReloadKeepsTheOldProgramOnAnyError) {
