@@ -84,6 +84,10 @@ class CatalogTable {
   // The row with this id, or null.
   const std::vector<Value>* find(std::string_view id) const;
   std::size_t size() const { return rows_.size(); }
+  template <typename F>
+  void forEach(F&& f) const {
+    for (const auto& [id, row] : rows_) f(id, row);
+  }
   void put(std::string id, std::vector<Value> row);
   void write(BinaryWriter& out) const;
   void read(BinaryReader& in);

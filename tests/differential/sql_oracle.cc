@@ -90,6 +90,18 @@ SqlOracle::SqlOracle(const StoreState& state, const ir::Program& program) : stat
       exec(fmt::format("INSERT INTO e{} VALUES ({})", e, row));
     }
   }
+  for (std::size_t c = 0; c < schema.catalogs.size(); ++c) {
+    std::string fields;
+    for (std::size_t f = 0; f < schema.catalogs[c].fields.size(); ++f) fields += fmt::format("{}f{}", f ? ", " : "", f);
+    exec(fmt::format("CREATE TABLE c{} ({})", c, fields));
+    state.catalog(*state.schema().catalog(schema.catalogs[c].name)).forEach([&](const std::string&, const std::vector<Value>& row) {
+      std::string values;
+      for (std::size_t f = 0; f < schema.catalogs[c].fields.size(); ++f) {
+        values += (f ? ", " : "") + (f < row.size() ? sqlValue(row[f]) : std::string("NULL"));
+      }
+      exec(fmt::format("INSERT INTO c{} VALUES ({})", c, values));
+    });
+  }
   exec("COMMIT");
 }
 
@@ -202,6 +214,10 @@ std::string SqlOracle::expr(ir::NodeId id, bool inRow) {
                          part(birth, "%m"), part(birth, "%d"));
     }
     case Op::Length: return "length(" + arg(0) + ")";
+    case Op::CatalogField: {
+      const std::size_t id = *program_.schema.catalogs[n.a].field("id");
+      return fmt::format("(SELECT f{} FROM c{} WHERE f{} = {})", n.b, n.a, id, arg(0));
+    }
     case Op::Param: {
       // The text between "&KEY=" and the next "&" of "&TEXT&" (the worlds
       // write every pair with `=`), in SQL's own string functions.

@@ -25,6 +25,14 @@ const char* const kPrefs[] = {"東京都", "大阪府", "京都府", "沖縄県"
 const char* const kTags[] = {"VIP", "新規", "配信停止"};
 const char* const kItems[] = {"化粧水", "乳液", "リップ"};
 const char* const kPages[] = {"top", "sale", "diet"};
+// The catalog's rows: "リップ" has none (its fields are missing).
+struct Item {
+  const char* id;
+  std::int64_t price;
+  const char* kind;
+  bool onSale;
+};
+const Item kCatalog[] = {{"化粧水", 3200, "skin", true}, {"乳液", 2800, "skin", false}, {"美容液", 5400, "serum", true}};
 // Postback data of a survey: `q` and `r` answers, in either order, or none.
 const char* const kAnswers[] = {"q=a&r=b", "r=b&q=a", "q=b", "r=a", "q=&r=a", "survey=1&q=a", "other"};
 const char* const kOps[] = {"==", "!=", "<", "<=", ">", ">="};
@@ -100,7 +108,7 @@ class ExprMaker {
 
   std::string condition() {
     const std::int64_t today = civil::floorDiv(now_ + 9 * 3600, kDay);
-    switch (r_.between(0, 41)) {
+    switch (r_.between(0, 44)) {
       case 0: return fmt::format("rank {} {}", r_.pick(kOps), r_.pick(kRanks));
       case 1: return fmt::format("points {} {}", r_.pick(kOps), r_.between(-5, 60));
       case 2: {
@@ -152,6 +160,10 @@ class ExprMaker {
                                   r_.chance(0.5) ? "a" : "b", window());
       case 39: return fmt::format("count(postback where postback.param(\"q\") != \"a\"{}) >= {}", window(), r_.between(0, 2));
       case 40: return fmt::format("last(postback.data).param(\"{}\") == \"{}\"", r_.chance(0.5) ? "q" : "r", r_.chance(0.5) ? "a" : "");
+      case 41: return fmt::format("exists(buy where item.kind == \"{}\"{})", r_.chance(0.5) ? "skin" : "serum", window());
+      case 42: return fmt::format("count(buy where item.price {} {}{}) >= {}", r_.pick(kOps), r_.between(2000, 6000), window(), r_.between(0, 2));
+      case 43: return r_.chance(0.5) ? fmt::format("exists(buy where item.on_sale and price > {})", r_.between(0, 5000))
+                                     : fmt::format("last(buy.item).price {} {}", r_.pick(kOps), r_.between(2000, 6000));
       default:
         if (!earlier_.empty()) return earlier_[static_cast<std::size_t>(r_.between(0, static_cast<std::int64_t>(earlier_.size()) - 1))];
         return "exists(visit, within 3d)";
@@ -215,6 +227,7 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
   world.now = kInstants[seed % std::size(kInstants)];
   const std::int64_t now = world.now;
   world.schemaText =
+      "catalog goods { id: string  price: int  kind: string  on_sale: bool }\n"
       "schema {\n"
       "  rank: enum(bronze, silver, gold, platinum)\n"
       "  points: int\n"
@@ -222,11 +235,17 @@ World makeWorld(std::uint64_t seed, std::size_t friends, std::size_t segmentCoun
       "  last_seen: time\n"
       "  pref: string\n"
       "  vip_flag: bool\n"
-      "  event buy(item: string, price: int)\n"
+      "  event buy(item: goods, price: int)\n"
       "  event visit(page: string)\n"
       "}\n";
   Random r(seed);
   const std::int64_t today = civil::floorDiv(now + 9 * 3600, kDay);  // in Asia/Tokyo
+  for (const Item& item : kCatalog) {
+    Mutation row = Mutation::of(Mutation::Kind::CatalogPut);
+    row.fields = {Value::ofString(item.id), r.chance(0.9) ? Value::ofInt(item.price) : Value::missing(), Value::ofString(item.kind),
+                  Value::ofBool(item.onSale)};
+    world.data.push_back(std::move(row));
+  }
   // Attribute indexes follow the lowered schema: built-ins first.
   const auto set = [&](const UserId& user, std::uint32_t index, Value value) {
     Mutation m = Mutation::of(Mutation::Kind::SetAttribute, user);
