@@ -718,10 +718,7 @@ class ExprChecker {
     return fail(b);
   }
 
-  // A catalog reference is its row's id: it compares with strings.
-  bool sameType(TypeId l, TypeId r) const {
-    return l == r || (types_.isCatalog(l) && r == TypeTable::kString) || (types_.isCatalog(r) && l == TypeTable::kString);
-  }
+  bool sameType(TypeId l, TypeId r) const { return types_.interchangeable(l, r); }
 
   TypeId equality(const BinaryExpr& b, TypeId l, TypeId r) {
     if (sameType(l, r)) return done(b, TypeTable::kBool);
@@ -866,7 +863,7 @@ void Analyzer::checkCondition(const ast::Expr* e, const Scope& scope) {
 
 void Analyzer::checkValue(const ast::Expr& e, const Scope& scope, TypeId expected, const char* what) {
   const TypeId t = check(e, scope, expected);
-  if (p_.types.isError(t) || p_.types.isError(expected) || t == expected) return;
+  if (p_.types.isError(t) || p_.types.isError(expected) || p_.types.interchangeable(t, expected)) return;
   diags_.report(DiagId::TypeMismatch, e.range, typeName(expected), typeName(t))
       .addHelp(fmt::format("{} is {}", what, typeName(expected)));
 }

@@ -46,6 +46,11 @@ class TypeTable {
   TypeId listOf(TypeId element);
   TypeId addCatalog(std::string name, std::uint32_t catalog);
   bool isCatalog(TypeId type) const { return kind(type) == TypeKind::Catalog; }
+  // Values of one can stand where the other is expected: equal types, or a
+  // catalog reference and a string (its row's id).
+  bool interchangeable(TypeId a, TypeId b) const {
+    return a == b || (isCatalog(a) && b == kString) || (isCatalog(b) && a == kString);
+  }
   std::uint32_t catalogOf(TypeId type) const { return entries_.at(type).detail; }
 
   TypeKind kind(TypeId type) const { return entries_.at(type).kind; }

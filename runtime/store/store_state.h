@@ -140,6 +140,7 @@ class StoreState {
   void setValue(std::uint32_t id, std::size_t attribute, const Value& value) { setAttribute(id, attribute, value); }
   void addTag(std::uint32_t id, const std::string& tag) { tags_[tag].add(id); }
   void appendEvents(std::size_t event, std::vector<EventRow> rows) { events_.at(event).append(std::move(rows)); }
+  void putCatalogRow(std::size_t catalog, std::string id, std::vector<Value> row) { catalogs_.at(catalog).put(std::move(id), std::move(row)); }
   // Extends the schema (new attributes, events, fields, enum values).
   void extendSchema(const ir::Schema& schema);
   // Drops the webhook ids seg received before `before`. Ids are kept by

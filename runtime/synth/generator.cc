@@ -100,7 +100,7 @@ class ValueMaker {
           for (const auto& p : prefectures()) w.push_back(p.second);
           return Weighted(w);
         }()),
-        products_(Weighted::zipf(10000, 1.05)), categories_(Weighted::zipf(std::size(kCategories), 0.9)),
+        products_(Weighted::zipf(kProducts, 1.05)), categories_(Weighted::zipf(std::size(kCategories), 0.9)),
         strings_(Weighted::zipf(50, 1.0)), inflow_([] {
           std::vector<double> w;
           for (const auto& p : kInflows) w.push_back(p.second);
@@ -159,7 +159,6 @@ class ValueMaker {
     return a;
   }
 
- private:
   static std::int64_t price(Rng& rng) {
     // Log-normal around 3,000 yen, in tens of yen.
     const double normal = std::sqrt(-2 * std::log(1 - rng.uniform())) * std::cos(6.283185307179586 * rng.uniform());
@@ -169,6 +168,28 @@ class ValueMaker {
     const double x = rng.uniform();
     return x < 0.40 ? 5 : x < 0.70 ? 4 : x < 0.85 ? 3 : x < 0.93 ? 2 : 1;
   }
+  // Catalog rows: one for each product events name (`product(i)`), the
+  // fields by their names, as for friends.
+  std::vector<Value> catalogRow(const ir::EventSpec& catalog, std::size_t index, Rng& rng) const {
+    std::vector<Value> row;
+    for (const ir::ColumnSpec& field : catalog.fields) {
+      if (field.name == "id") {
+        row.push_back(Value::ofString(product(index)));
+      } else if (field.name == "name" && field.type == ir::ValueType::String) {
+        row.push_back(Value::ofString(fmt::format("{} {}", kItems[index % std::size(kItems)], kGivenNames[index % 20])));
+      } else if ((contains(field.name, "image") || contains(field.name, "url")) && field.type == ir::ValueType::String) {
+        row.push_back(Value::ofString(fmt::format("https://example.com/products/{:04}.jpg", index)));
+      } else if (contains(field.name, "stock") && field.type == ir::ValueType::Bool) {
+        row.push_back(Value::ofBool(rng.chance(0.85)));
+      } else {
+        row.push_back(make(field, rng));
+      }
+    }
+    return row;
+  }
+  static constexpr std::size_t kProducts = 10000;
+
+ private:
   static std::string product(std::size_t index) {
     return fmt::format("{} No.{:04}", kItems[index % std::size(kItems)], index);
   }
@@ -275,6 +296,15 @@ GenerateReport generateInto(StoreState& state, const GenerateOptions& options) {
     }
     tick(options.friends % 65536);
     report.friends = options.friends;
+
+    for (std::size_t c = 0; c < schema.catalogs.size(); ++c) {
+      const std::size_t id = *schema.catalogs[c].field("id");
+      for (std::size_t i = 0; i < ValueMaker::kProducts; ++i) {
+        std::vector<Value> row = values.catalogRow(schema.catalogs[c], i, rng);
+        std::string key = row[id].s;
+        state.putCatalogRow(c, std::move(key), std::move(row));
+      }
+    }
 
     // Who acts: a Zipf-like activity curve over a shuffled order of friends.
     const std::uint32_t friends = state.friendCount();
