@@ -315,6 +315,13 @@ std::string bytesText(double bytes) {
   return fmt::format("{:.0f} B", bytes);
 }
 
+// Rows, by catalog.
+nlohmann::ordered_json catalogRows(const StoreState& s) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::object();
+  for (std::size_t c = 0; c < s.schema().catalogs.size(); ++c) out[s.schema().catalogs[c].name] = s.catalog(c).size();
+  return out;
+}
+
 int runStats(const std::string& dir, bool json) {
   auto store = openStore(dir, "", true);
   if (!store) return kExitUsage;
@@ -328,7 +335,7 @@ int runStats(const std::string& dir, bool json) {
   if (json) {
     nlohmann::ordered_json out = {
         {"friends", s.friendCount()}, {"blocked", s.blocked().cardinality()}, {"events", events},
-        {"tags", s.tags().size()}, {"audiences", s.audiences().size()},
+        {"tags", s.tags().size()}, {"audiences", s.audiences().size()}, {"catalog_rows", catalogRows(s)},
         {"friend_bytes", f.friendBytes}, {"event_bytes", f.eventBytes}, {"index_bytes", f.indexBytes},
         {"bytes_per_friend", perFriend}, {"bytes_per_event", perEvent},
         {"open_seconds", store->recovery().seconds}, {"log_bytes", store->walBytes()},
@@ -343,6 +350,9 @@ int runStats(const std::string& dir, bool json) {
     const EventLog& log = s.events(e);
     if (log.size() == 0) continue;
     fmt::print("events      {:<12} {:>12}  ({} days)\n", s.schema().events[e].name, log.size(), log.days().size());
+  }
+  for (std::size_t c = 0; c < s.schema().catalogs.size(); ++c) {
+    fmt::print("catalog     {:<12} {:>12} rows\n", s.schema().catalogs[c].name, s.catalog(c).size());
   }
   fmt::print("tags        {}\n", s.tags().size());
   for (const auto& [name, audience] : s.audiences()) {

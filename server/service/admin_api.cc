@@ -342,12 +342,15 @@ std::vector<http::Route> Service::Core::adminRoutes() {
     const StoreState& state = store->state();
     nlohmann::json events = nlohmann::json::object();
     for (std::size_t i = 0; i < state.schema().events.size(); ++i) events[state.schema().events[i].name] = state.events(i).size();
+    nlohmann::json catalogs = nlohmann::json::object();  // rows, by catalog
+    for (std::size_t i = 0; i < state.schema().catalogs.size(); ++i) catalogs[state.schema().catalogs[i].name] = state.catalog(i).size();
     return jsonResponse(200, {{"program", running->program->name},
                               {"store", config.store},
                               {"uptime_seconds", std::chrono::duration<double>(SteadyClock::now() - started).count()},
                               {"now", now()},  // seg's time (simulated with [clock])
                               {"friends", state.friendCount()},
                               {"events", events},
+                              {"catalogs", catalogs},
                               {"inbox", state.inbox().size()},
                               {"outbox", state.automation().outbox().size()},
                               {"webhook_ids_remembered", state.webhookSeenCount()},

@@ -284,6 +284,8 @@ scenario cart_recovery on cart_add as e per e.product {
             std::string::npos)
       << rows.out;
   EXPECT_NE(rows.out.find("more.csv: 1 records, 1 imported"), std::string::npos) << rows.out;
+  const auto stats = segc(fmt::format("stats --store {}", quote(store())));
+  EXPECT_NE(stats.out.find("catalog     product                 3 rows"), std::string::npos) << stats.out;
   ASSERT_EQ(segc(fmt::format("import {} --act --events {}", base, quote(dir_ + "/events.jsonl"))).exit, 0);
   const auto friends = [&](const std::string& segment, const char* engine) {
     return segc(fmt::format("eval {} --segment {} --at 2026-12-01T10:30 --engine {} --ids", base, segment, engine)).out;

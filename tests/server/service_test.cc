@@ -345,6 +345,7 @@ segment pricey_views = exists(item_view where item.price >= 3000)
   r = http_.post(a + "/v1/catalog?name=item", "id,name,price\ni-1,美容液,2800\n", "text/csv");
   ASSERT_EQ(r.status, 200) << r.body;
   EXPECT_EQ(admin("/v1/segment?name=pricey_views&ids=false")["count"], 0);
+  EXPECT_EQ(stats()["catalogs"]["item"], 1);
   EXPECT_EQ(service_->stop(), 0);
 }
 
