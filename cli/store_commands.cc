@@ -184,9 +184,20 @@ int runImport(const ImportCommand& command) {
 
 struct ExportCommand {
   std::string store;
-  std::string friends, events, audiences;
+  std::string friends, events, audiences, catalogs;
   std::string timezone = "Asia/Tokyo";
 };
+
+// A stored value in an export line, as the importers read it back.
+void putValue(nlohmann::ordered_json& line, const ir::ColumnSpec& spec, const Value& value, const TimeZone& zone) {
+  if (spec.type == ir::ValueType::Int) {
+    line[spec.name] = value.i;
+  } else if (spec.type == ir::ValueType::Bool) {
+    line[spec.name] = value.i != 0;
+  } else {
+    line[spec.name] = valueToText(spec, value, zone);
+  }
+}
 
 void exportFriends(const StoreState& state, const TimeZone& zone, std::ostream& out, Progress& progress) {
   // Tags by friend, from the tag bitmaps.
@@ -203,15 +214,7 @@ void exportFriends(const StoreState& state, const TimeZone& zone, std::ostream& 
     for (std::size_t a = 0; a < schema.attributes.size(); ++a) {
       const AttributeColumn& column = state.attribute(a);
       if (!column.has(id)) continue;
-      const Value value = column.get(id);
-      const ir::ColumnSpec& spec = schema.attributes[a];
-      if (spec.type == ir::ValueType::Int) {
-        line[spec.name] = value.i;
-      } else if (spec.type == ir::ValueType::Bool) {
-        line[spec.name] = value.i != 0;
-      } else {
-        line[spec.name] = valueToText(spec, value, zone);
-      }
+      putValue(line, schema.attributes[a], column.get(id), zone);
     }
     if (!tagsOf[id].empty()) {
       nlohmann::json tags = nlohmann::json::array();
@@ -236,15 +239,7 @@ void exportEvents(const StoreState& state, const TimeZone& zone, std::ostream& o
                                      {"time", zone.formatInstant(log.timeAt(row))}};
       for (std::size_t f = 0; f < spec.fields.size(); ++f) {
         const Value value = log.field(f).get(row);
-        if (value.isMissing()) continue;
-        const ir::ColumnSpec& field = spec.fields[f];
-        if (field.type == ir::ValueType::Int) {
-          line[field.name] = value.i;
-        } else if (field.type == ir::ValueType::Bool) {
-          line[field.name] = value.i != 0;
-        } else {
-          line[field.name] = valueToText(field, value, zone);
-        }
+        if (!value.isMissing()) putValue(line, spec.fields[f], value, zone);
       }
       out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
       if (done % 65536 == 0) progress.update(done, total);
@@ -252,9 +247,25 @@ void exportEvents(const StoreState& state, const TimeZone& zone, std::ostream& o
   }
 }
 
+// Each catalog's rows, by id, as NAME.jsonl (`segc import --catalog` takes it back).
+std::size_t exportCatalog(const StoreState& state, std::size_t catalog, const TimeZone& zone, std::ostream& out) {
+  const ir::EventSpec& spec = state.schema().catalogs[catalog];
+  std::vector<std::pair<const std::string*, const std::vector<Value>*>> rows;
+  state.catalog(catalog).forEach([&](const std::string& id, const std::vector<Value>& row) { rows.emplace_back(&id, &row); });
+  std::sort(rows.begin(), rows.end(), [](const auto& a, const auto& b) { return *a.first < *b.first; });
+  for (const auto& [id, row] : rows) {
+    nlohmann::ordered_json line = nlohmann::ordered_json::object();
+    for (std::size_t f = 0; f < spec.fields.size() && f < row->size(); ++f) {
+      if (!(*row)[f].isMissing()) putValue(line, spec.fields[f], (*row)[f], zone);
+    }
+    out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+  }
+  return rows.size();
+}
+
 int runExport(const ExportCommand& command) {
-  if (command.friends.empty() && command.events.empty() && command.audiences.empty()) {
-    printToolError("nothing to export: give --friends, --events or --audiences");
+  if (command.friends.empty() && command.events.empty() && command.audiences.empty() && command.catalogs.empty()) {
+    printToolError("nothing to export: give --friends, --events, --catalogs or --audiences");
     return kExitUsage;
   }
   const auto zone = TimeZone::find(command.timezone);
@@ -301,6 +312,16 @@ int runExport(const ExportCommand& command) {
         return true;
       });
       fmt::print("{}: {} user IDs\n", path, audience.members.cardinality());
+    }
+  }
+  if (!command.catalogs.empty()) {
+    std::error_code ec;
+    fs::create_directories(command.catalogs, ec);
+    for (std::size_t c = 0; c < state.schema().catalogs.size(); ++c) {
+      const std::string path = (fs::path(command.catalogs) / (state.schema().catalogs[c].name + ".jsonl")).string();
+      std::ofstream out;
+      if (!openOut(path, out)) return kExitUsage;
+      fmt::print("{}: {} rows\n", path, exportCatalog(state, c, *zone, out));
     }
   }
   return kExitOk;
@@ -460,11 +481,12 @@ Command addImportCommand(CLI::App& app) {
 
 Command addExportCommand(CLI::App& app) {
   auto c = std::make_shared<ExportCommand>();
-  CLI::App* cmd = app.add_subcommand("export", "Write a store's friends, events or audiences in the import formats");
+  CLI::App* cmd = app.add_subcommand("export", "Write a store's friends, events, catalogs or audiences in the import formats");
   cmd->add_option("--store", c->store, "Store directory")->required();
   cmd->add_option("--friends", c->friends, "Write friends (JSONL) here");
   cmd->add_option("--events", c->events, "Write events (JSONL) here");
   cmd->add_option("--audiences", c->audiences, "Write one CSV per audience into this directory");
+  cmd->add_option("--catalogs", c->catalogs, "Write one JSONL per catalog (NAME.jsonl) into this directory");
   cmd->add_option("--timezone", c->timezone, "Time zone for times");
   return {cmd, [c] { return runExport(*c); }};
 }

@@ -81,15 +81,17 @@ TEST_F(StoreCli, ExportImportRoundTrip) {
   ASSERT_EQ(segc(fmt::format("gen {} --store {} --friends 300 --events 3000 --seed 3", quote(kShop), quote(path("a")))).exit, 0);
   ASSERT_EQ(segc(fmt::format("import {} --store {} --audience {} --name winter", quote(kShop), quote(path("a")),
                              quote(kData + "/audience.csv"))).exit, 1);  // two bad lines
-  const CliRun first = segc(fmt::format("export --store {} --friends {} --events {} --audiences {}", quote(path("a")),
-                                     quote(path("f1.jsonl")), quote(path("e1.jsonl")), quote(path("aud1"))));
+  const CliRun first = segc(fmt::format("export --store {} --friends {} --events {} --audiences {} --catalogs {}", quote(path("a")),
+                                     quote(path("f1.jsonl")), quote(path("e1.jsonl")), quote(path("aud1")), quote(path("cat1"))));
   ASSERT_EQ(first.exit, 0) << first.out;
-  const CliRun import = segc(fmt::format("import {} --store {} --friends {} --events {} --audience {}", quote(kShop),
+  EXPECT_NE(first.out.find("product.jsonl: 10000 rows"), std::string::npos) << first.out;
+  const CliRun import = segc(fmt::format("import {} --store {} --friends {} --events {} --audience {} --catalog {}", quote(kShop),
                                       quote(path("b")), quote(path("f1.jsonl")), quote(path("e1.jsonl")),
-                                      quote(path("aud1/winter.csv"))));
+                                      quote(path("aud1/winter.csv")), quote(path("cat1/product.jsonl"))));
   ASSERT_EQ(import.exit, 0) << import.out;
-  ASSERT_EQ(segc(fmt::format("export --store {} --friends {} --events {} --audiences {}", quote(path("b")),
-                             quote(path("f2.jsonl")), quote(path("e2.jsonl")), quote(path("aud2")))).exit, 0);
+  ASSERT_EQ(segc(fmt::format("export --store {} --friends {} --events {} --audiences {} --catalogs {}", quote(path("b")),
+                             quote(path("f2.jsonl")), quote(path("e2.jsonl")), quote(path("aud2")), quote(path("cat2")))).exit, 0);
+  EXPECT_EQ(read(path("cat1/product.jsonl")), read(path("cat2/product.jsonl")));
   EXPECT_EQ(read(path("f1.jsonl")), read(path("f2.jsonl")));
   EXPECT_EQ(read(path("e1.jsonl")), read(path("e2.jsonl")));
   EXPECT_EQ(read(path("aud1/winter.csv")), read(path("aud2/winter.csv")));
