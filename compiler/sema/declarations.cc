@@ -234,6 +234,14 @@ void Analyzer::collectSchema() {
           diags_.report(DiagId::Redeclared, f.name.range, f.name.text, fmt::format("a field of `{}`", e.name.text));
           continue;
         }
+        // Event records (JSONL, feeds) use these keys for themselves.
+        for (const char* key : {"time", "event", "user_id", "userId"}) {
+          if (f.name.text == key) {
+            diags_.report(DiagId::ReservedFieldName, f.name.range, key, e.name.text, key)
+                .addHelp(key == std::string_view("time") ? "the event's own time is already kept: give this field another name, such as `visited_at`"
+                                                          : "give the field another name");
+          }
+        }
         event.fields.push_back({f.name.text, resolveType(f.type, e.name.text + "." + f.name.text, true), f.range});
       }
       p_.events.push_back(std::move(event));

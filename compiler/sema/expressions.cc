@@ -265,8 +265,11 @@ class ExprChecker {
     const TypeId objectType = check(*m.object, scope, kNoExpectation);
     if (types_.isCatalog(objectType)) return catalogField(m, types_.catalogOf(objectType));
     if (!isError(objectType)) {
-      diags_.report(DiagId::WrongKind, m.range, spelled(m).empty() ? field : spelled(m),
-                    "not a field", fmt::format("a {} value has no fields", types_.name(objectType)));
+      // "`qty` is a value of type `int`, not something with fields"
+      const std::string object = spelled(*m.object);
+      diags_.report(DiagId::WrongKind, m.object->range, object.empty() ? "this" : object, "a value of type " + typeNameOf(objectType),
+                    "something with fields")
+          .addHelp(fmt::format("only events, the triggering event (`as e`) and catalog references have fields such as `.{}`", field));
     }
     return fail(m);
   }
