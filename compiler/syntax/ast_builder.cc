@@ -774,13 +774,7 @@ class AstBuilder::Impl {
       auto out = make<CallExpr>(range(method));
       out->callee = name(method->name());
       out->args.push_back(std::move(left));
-      bool complete = true;
-      for (P::ExprContext* arg : method->expr()) {
-        ExprPtr value = expr(arg);
-        complete = complete && value != nullptr;
-        if (value) out->args.push_back(std::move(value));
-      }
-      return complete ? std::move(out) : nullptr;
+      return callArgs(method->expr(), *out) ? std::move(out) : nullptr;
     }
     auto* member = static_cast<P::MemberAccessContext*>(ctx);
     if (member->name() == nullptr || !left) return nullptr;
@@ -874,16 +868,21 @@ class AstBuilder::Impl {
     if (auto* c = dynamic_cast<P::CallPrimaryContext*>(ctx)) {
       auto out = make<CallExpr>(where);
       out->callee = name(c->name());
-      bool complete = true;
-      for (P::ExprContext* arg : c->expr()) {
-        ExprPtr value = expr(arg);
-        complete = complete && value != nullptr;
-        if (value) out->args.push_back(std::move(value));
-      }
-      return complete ? std::move(out) : nullptr;
+      return callArgs(c->expr(), *out) ? std::move(out) : nullptr;
     }
     if (auto* p = dynamic_cast<P::ParenPrimaryContext*>(ctx)) return expr(p->expr());
     return nullptr;
+  }
+
+  // A call's arguments; false when one failed (its errors are reported).
+  bool callArgs(const std::vector<P::ExprContext*>& args, CallExpr& out) {
+    bool complete = true;
+    for (P::ExprContext* arg : args) {
+      ExprPtr value = expr(arg);
+      complete = complete && value != nullptr;
+      if (value) out.args.push_back(std::move(value));
+    }
+    return complete;
   }
 
   ExprPtr aggregate(P::AggregateContext* ctx) {

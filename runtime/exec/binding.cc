@@ -5,6 +5,23 @@
 #include <fmt/format.h>
 
 namespace seg {
+namespace {
+
+// The stored field index of each field the program declares (an event's or
+// a catalog's), matched by name and type.
+std::vector<std::uint32_t> storedFields(const ir::EventSpec& program, const ir::EventSpec& stored, const char* what) {
+  std::vector<std::uint32_t> out;
+  for (const ir::ColumnSpec& f : program.fields) {
+    const auto fi = stored.field(f.name);
+    if (!fi || stored.fields[*fi].type != f.type) {
+      throw BindError(fmt::format("the store's {} `{}` has no {} field `{}`", what, program.name, ir::valueTypeName(f.type), f.name));
+    }
+    out.push_back(static_cast<std::uint32_t>(*fi));
+  }
+  return out;
+}
+
+}  // namespace
 
 BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) : program_(program), state_(state) {
   const ir::Schema& stored = state.schema();
@@ -20,29 +37,13 @@ BoundProgram::BoundProgram(const ir::Program& program, const StoreState& state) 
     const auto index = stored.event(e.name);
     if (!index) throw BindError(fmt::format("the store has no event `{}`; import with this program first", e.name));
     events_.push_back(&state.events(*index));
-    std::vector<std::uint32_t> fields;
-    for (const ir::ColumnSpec& f : e.fields) {
-      const auto fi = stored.events[*index].field(f.name);
-      if (!fi || stored.events[*index].fields[*fi].type != f.type) {
-        throw BindError(fmt::format("the store's event `{}` has no {} field `{}`", e.name, ir::valueTypeName(f.type), f.name));
-      }
-      fields.push_back(static_cast<std::uint32_t>(*fi));
-    }
-    fields_.push_back(std::move(fields));
+    fields_.push_back(storedFields(e, stored.events[*index], "event"));
   }
   for (const ir::EventSpec& c : program.schema.catalogs) {
     const auto index = stored.catalog(c.name);
     if (!index) throw BindError(fmt::format("the store has no catalog `{}`; import with this program first", c.name));
     catalogs_.push_back(&state.catalog(*index));
-    std::vector<std::uint32_t> fields;
-    for (const ir::ColumnSpec& f : c.fields) {
-      const auto fi = stored.catalogs[*index].field(f.name);
-      if (!fi || stored.catalogs[*index].fields[*fi].type != f.type) {
-        throw BindError(fmt::format("the store's catalog `{}` has no {} field `{}`", c.name, ir::valueTypeName(f.type), f.name));
-      }
-      fields.push_back(static_cast<std::uint32_t>(*fi));
-    }
-    catalogFields_.push_back(std::move(fields));
+    catalogFields_.push_back(storedFields(c, stored.catalogs[*index], "catalog"));
   }
   for (const ir::Node& n : program.nodes) {
     if (n.op != ir::Op::Matches || regexes_.contains(n.a)) continue;

@@ -94,6 +94,8 @@ std::string duplicateKey(simdjson::dom::element e, const std::string& at = "") {
   return "";
 }
 
+std::optional<std::vector<std::string>> splitCsv(std::string_view line, std::string& error);
+
 // Reads lines, skipping blank ones; reports over-long lines as errors.
 class LineSource : public RecordSource {
  public:
@@ -102,6 +104,20 @@ class LineSource : public RecordSource {
   std::uint64_t totalBytes() const override { return reader_.totalBytes(); }
 
  protected:
+  // The next line's CSV cells (without a leading byte-order mark, as Excel
+  // writes); false at the end. `cells` is empty when the line is bad (its
+  // error in `out`).
+  bool nextCells(std::optional<std::vector<std::string>>& cells, Parsed& out) {
+    std::string line;
+    if (!nextLine(line, out)) return false;
+    if (out.error) return true;
+    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+    std::string error;
+    cells = splitCsv(line, error);
+    if (!cells) out.error = errorAt(lineNumber(), "", error);
+    return true;
+  }
+
   // The next non-blank line; false at the end. Over-long lines come back
   // as an error in `out`.
   bool nextLine(std::string& line, Parsed& out) {
@@ -340,16 +356,9 @@ class FriendCsvSource : public LineSource {
       : LineSource(std::move(reader)), schema_(schema), zone_(zone) {}
 
   bool next(Parsed& out) override {
-    std::string line;
-    if (!nextLine(line, out)) return false;
-    if (out.error) return true;
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // Excel's BOM
-    std::string error;
-    auto cells = splitCsv(line, error);
-    if (!cells) {
-      out.error = errorAt(lineNumber(), "", error);
-      return true;
-    }
+    std::optional<std::vector<std::string>> cells;
+    if (!nextCells(cells, out)) return false;
+    if (!cells) return true;
     if (!header_) {
       out.header = !out.error;
       readHeader(*cells, out);
@@ -511,16 +520,9 @@ class CatalogCsvSource : public LineSource {
       : LineSource(std::move(reader)), rows_(schema, catalog, zone) {}
 
   bool next(Parsed& out) override {
-    std::string line;
-    if (!nextLine(line, out)) return false;
-    if (out.error) return true;
-    if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);  // Excel's BOM
-    std::string error;
-    auto cells = splitCsv(line, error);
-    if (!cells) {
-      out.error = errorAt(lineNumber(), "", error);
-      return true;
-    }
+    std::optional<std::vector<std::string>> cells;
+    if (!nextCells(cells, out)) return false;
+    if (!cells) return true;
     if (!header_) {
       header_.emplace();
       for (const std::string& name : *cells) {
@@ -546,6 +548,7 @@ class CatalogCsvSource : public LineSource {
     for (std::size_t i = 0; i < cells->size(); ++i) {
       if ((*cells)[i].empty()) continue;
       const std::size_t f = (*header_)[i];
+      std::string error;
       auto value = valueFromText(rows_.spec(f), (*cells)[i], rows_.zone(), error);
       if (!value) {
         out.error = errorAt(lineNumber(), rows_.spec(f).name, error);
